@@ -1,0 +1,14 @@
+"""kreach: static connectivity analysis for Kubernetes NetworkPolicies.
+
+The public surface is small; everything not listed in ``__all__`` may change.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .analysis import Analysis, Options, analyze  # noqa: E402
+from .connset import ConnectionSet  # noqa: E402
+from .diagnostics import Diagnostic, Severity  # noqa: E402
+
+__all__ = ["Analysis", "ConnectionSet", "Diagnostic", "Options", "Severity", "analyze", "__version__"]

@@ -1,0 +1,65 @@
+"""The library's front door: paths in, an :class:`Analysis` out (no printing, no exiting).
+
+load -> validate -> model -> compile -> evaluate -> graph; each stage's diagnostics are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Sequence
+
+import networkx as nx
+
+from .diagnostics import Diagnostic, Severity, has_errors, sort_key
+from .evaluate import Reachability, evaluate
+from .graph import Level, build_graph
+from .loading import Locator, load_paths
+from .model import Cluster, build_cluster
+
+
+@dataclass(frozen=True)
+class Options:
+    level: Level = "workload"
+    k8s_version: str | None = None
+    schema: bool = True  # validate against the Kubernetes JSON schemas
+
+
+@dataclass(frozen=True)
+class Analysis:
+    cluster: Cluster
+    reachability: Reachability
+    diagnostics: tuple[Diagnostic, ...]
+    locator: Locator
+    options: Options = field(default_factory=Options)
+    objects: int = 0  # usable objects after validation
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        return build_graph(self.reachability, self.options.level)
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.diagnostics)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing usable was read: there is nothing to analyse."""
+        return self.objects == 0
+
+
+def analyze(paths: Sequence[str], options: Options = Options(), *,
+            stdin_text: str | None = None) -> Analysis:
+    loaded = load_paths(paths, stdin_text=stdin_text)
+    from .validation import validate_manifests
+
+    checked = validate_manifests(loaded.manifests, loaded.locator, k8s_version=options.k8s_version,
+                                 schema=options.schema)
+    model = build_cluster(checked.manifests)
+    reach = evaluate(model.cluster)
+    diags = sorted(loaded.diagnostics + checked.diagnostics + model.diagnostics, key=sort_key)
+    return Analysis(model.cluster, reach, tuple(diags), loaded.locator, options,
+                    len(checked.manifests))
+
+
+__all__ = ["Analysis", "Options", "analyze", "Severity"]

@@ -1,0 +1,182 @@
+"""Equivalence classes of pods: pods that no selector or named port in the input can tell apart.
+
+Two pods fall in one class when they share a namespace, the values of every label key that some
+pod selector reads, the named container ports that some policy names, and hostNetwork. The
+engine evaluates classes, never individual pods; reports expand classes back to pods.
+
+Selection is computed with bitsets (Python ints, bit *i* = class *i*) from an inverted label
+index, so a selector costs a few big-int operations, not a scan over pods. Classes are ordered
+by namespace, so each namespace is one contiguous bit range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
+
+from .compile import AnyPeer, CompiledPolicies, IPPeer, PodPeer
+from .model import Cluster
+from .selectors import LabelSelector
+
+NamedPorts = Mapping[tuple[str, str], frozenset[int]]
+
+
+@dataclass(frozen=True)
+class PodClass:
+    index: int
+    namespace: str
+    labels: tuple[tuple[str, str], ...]  # only the keys selectors read
+    named_ports: tuple[tuple[str, str, int], ...]  # (protocol, name, number), names policies use
+    host_network: bool
+    pods: tuple[int, ...]  # indexes into Cluster.pods
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        return dict(self.labels)
+
+    @property
+    def port_map(self) -> dict[tuple[str, str], frozenset[int]]:
+        out: dict[tuple[str, str], set[int]] = {}
+        for proto, name, num in self.named_ports:
+            out.setdefault((proto, name), set()).add(num)
+        return {k: frozenset(v) for k, v in out.items()}
+
+
+def iter_bits(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
+
+
+@dataclass
+class ClassIndex:
+    """Classes plus the inverted indexes that turn selectors into bitsets (memoised)."""
+
+    classes: tuple[PodClass, ...]
+    pod_class: tuple[int, ...]  # Cluster.pods index -> class index
+    namespaces: tuple[str, ...]
+    ns_labels: dict[str, dict[str, str]]
+    ns_mask: dict[str, int]
+    all_bits: int
+    host_network_bits: int
+    _label: dict[tuple[str, str], int] = field(default_factory=dict)
+    _key: dict[str, int] = field(default_factory=dict)
+    _ns_label: dict[tuple[str, str], int] = field(default_factory=dict)
+    _ns_key: dict[str, int] = field(default_factory=dict)
+    _sel_cache: dict[LabelSelector, int] = field(default_factory=dict)
+    _nssel_cache: dict[LabelSelector, int] = field(default_factory=dict)
+
+    @property
+    def selectable_bits(self) -> int:
+        """Classes that selectors can match. hostNetwork pods are analysed as written, like any
+        other pod (docs/semantics.md explains the choice), so this is every class."""
+        return self.all_bits
+
+    def pod_selector_bits(self, selector: LabelSelector) -> int:
+        """Classes (any namespace) whose labels match ``selector``."""
+        hit = self._sel_cache.get(selector)
+        if hit is None:
+            hit = _select(selector, self._label, self._key, self.all_bits)
+            self._sel_cache[selector] = hit
+        return hit
+
+    def namespace_selector_bits(self, selector: LabelSelector) -> int:
+        """Classes in every namespace whose labels match ``selector``."""
+        hit = self._nssel_cache.get(selector)
+        if hit is None:
+            ns_all = (1 << len(self.namespaces)) - 1
+            ns_bits = _select(selector, self._ns_label, self._ns_key, ns_all)
+            hit = 0
+            for i in iter_bits(ns_bits):
+                hit |= self.ns_mask.get(self.namespaces[i], 0)
+            self._nssel_cache[selector] = hit
+        return hit
+
+    def target_bits(self, namespace: str, selector: LabelSelector) -> int:
+        """Classes a policy in ``namespace`` with ``podSelector: selector`` selects."""
+        return self.ns_mask.get(namespace, 0) & self.pod_selector_bits(selector) & self.selectable_bits
+
+    def peer_bits(self, peer: AnyPeer | PodPeer | IPPeer) -> int:
+        if isinstance(peer, AnyPeer):
+            return self.all_bits
+        if isinstance(peer, IPPeer):
+            return 0
+        if peer.namespace is not None:
+            ns = self.ns_mask.get(peer.namespace, 0)
+        else:
+            assert peer.namespace_selector is not None
+            ns = self.namespace_selector_bits(peer.namespace_selector)
+        return ns & self.pod_selector_bits(peer.pod_selector) & self.selectable_bits
+
+
+def _select(selector: LabelSelector, by_label: dict, by_key: dict, all_bits: int) -> int:
+    bits = all_bits
+    for r in selector.requirements:
+        if r.operator in ("In", "NotIn"):
+            hit = 0
+            for v in r.values:
+                hit |= by_label.get((r.key, v), 0)
+            bits &= hit if r.operator == "In" else ~hit
+        elif r.operator == "Exists":
+            bits &= by_key.get(r.key, 0)
+        else:
+            bits &= ~by_key.get(r.key, 0)
+        if not bits:
+            break
+    return bits & all_bits
+
+
+def selector_keys(compiled: CompiledPolicies) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """Pod label keys any pod selector reads, and (protocol, name) of every named port."""
+    keys: set[str] = set()
+    names: set[tuple[str, str]] = set()
+    for t in compiled.targets:
+        keys |= t.pod_selector.keys()
+        for r in t.rules:
+            names.update(r.ports.named)
+            for p in r.peers:
+                if isinstance(p, PodPeer):
+                    keys |= p.pod_selector.keys()
+    return frozenset(keys), frozenset(names)
+
+
+def build_index(cluster: Cluster, compiled: CompiledPolicies) -> ClassIndex:
+    keys, port_names = selector_keys(compiled)
+    groups: dict[tuple, list[int]] = {}
+    for i, pod in enumerate(cluster.pods):
+        labels = tuple((k, v) for k, v in pod.labels if k in keys)
+        named = tuple(sorted({(p.protocol, p.name, p.number) for p in pod.ports
+                              if p.name and (p.protocol, p.name) in port_names}))
+        groups.setdefault((pod.namespace, labels, named, pod.host_network), []).append(i)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0]))
+    classes = []
+    pod_class = [0] * len(cluster.pods)
+    ns_mask: dict[str, int] = {}
+    label_idx: dict[tuple[str, str], int] = {}
+    key_idx: dict[str, int] = {}
+    hn = 0
+    for ci, ((ns, labels, named, host), members) in enumerate(ordered):
+        classes.append(PodClass(ci, ns, labels, named, host, tuple(members)))
+        bit = 1 << ci
+        for m in members:
+            pod_class[m] = ci
+        ns_mask[ns] = ns_mask.get(ns, 0) | bit
+        for k, v in labels:
+            label_idx[(k, v)] = label_idx.get((k, v), 0) | bit
+            key_idx[k] = key_idx.get(k, 0) | bit
+        if host:
+            hn |= bit
+    namespaces = tuple(n.name for n in cluster.namespaces)
+    ns_labels = {n.name: dict(n.labels) for n in cluster.namespaces}
+    ns_label_idx: dict[tuple[str, str], int] = {}
+    ns_key_idx: dict[str, int] = {}
+    for i, n in enumerate(cluster.namespaces):
+        for k, v in n.labels:
+            ns_label_idx[(k, v)] = ns_label_idx.get((k, v), 0) | (1 << i)
+            ns_key_idx[k] = ns_key_idx.get(k, 0) | (1 << i)
+    return ClassIndex(
+        classes=tuple(classes), pod_class=tuple(pod_class), namespaces=namespaces,
+        ns_labels=ns_labels, ns_mask=ns_mask, all_bits=(1 << len(classes)) - 1,
+        host_network_bits=hn, _label=label_idx, _key=key_idx, _ns_label=ns_label_idx,
+        _ns_key=ns_key_idx)

@@ -1,0 +1,57 @@
+"""Diagnostics as data: a stable code, a severity, a message and a source location.
+
+Message texts live in :mod:`analyzer.messages`; this module only holds the record type and
+helpers for collections of diagnostics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Iterable
+
+from .source import SourceRef
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    source: SourceRef | None = None
+
+    @property
+    def file(self) -> str | None:
+        return self.source.file if self.source else None
+
+    @property
+    def line(self) -> int | None:
+        return self.source.line if self.source and self.source.line else None
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.severity.value}[{self.code}]: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+        }
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def sort_key(d: Diagnostic) -> tuple:
+    s = d.source
+    return (s.file if s else "", s.line if s else 0, d.code, d.message)

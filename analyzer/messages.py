@@ -1,0 +1,51 @@
+"""Every diagnostic code and message text kreach emits, in one place.
+
+Codes are stable: users filter and suppress them, CI systems key on them. Never reuse a code
+for a different meaning; retire it instead.
+
+KR0xx  reading input        KR1xx  validating objects        KR2xx  semantic notes
+"""
+
+from __future__ import annotations
+
+from .diagnostics import Diagnostic, Severity
+from .source import SourceRef
+
+# code -> (severity, template)
+CATALOGUE: dict[str, tuple[Severity, str]] = {
+    # --- reading input -------------------------------------------------------------------
+    "KR001": (Severity.ERROR, "YAML syntax error: {detail}; this document is skipped"),
+    "KR002": (Severity.ERROR, "cannot read file: {detail}"),
+    "KR003": (Severity.WARNING, "document is not a Kubernetes object ({detail}); skipped"),
+    "KR004": (Severity.INFO, "{kind} objects are not modelled; skipped"),
+    "KR005": (Severity.ERROR, "no Kubernetes manifests found in {detail}"),
+    "KR006": (Severity.WARNING, "file holds no documents"),
+    "KR007": (Severity.ERROR, "path does not exist: {detail}"),
+    "KR008": (Severity.ERROR, "JSON syntax error: {detail}; the file is skipped"),
+    # --- validating objects ------------------------------------------------------------------
+    "KR101": (Severity.ERROR, "{kind} {name}: schema violation at {path}: {detail}; object skipped"),
+    "KR102": (Severity.WARNING, "{kind} {name}: schema violation at {path}: {detail} "
+                                "(a field kreach does not interpret; object kept)"),
+    "KR103": (Severity.ERROR, "{kind} {name}: unsupported apiVersion {detail}; object skipped"),
+    "KR110": (Severity.ERROR, "{kind} {name}: invalid CIDR {detail}; object skipped"),
+    "KR111": (Severity.ERROR, "{kind} {name}: except {detail}; object skipped"),
+    "KR112": (Severity.ERROR, "{kind} {name}: port {detail} is out of range 1-65535; object skipped"),
+    "KR113": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR114": (Severity.ERROR, "{kind} {name}: invalid selector: {detail}; object skipped"),
+    "KR115": (Severity.ERROR, "{kind} {name}: duplicate object, first defined at {detail}; "
+                              "this one is skipped"),
+    "KR116": (Severity.ERROR, "{kind} {name}: invalid protocol {detail}; object skipped"),
+    "KR117": (Severity.ERROR, "{kind} {name}: invalid label {detail}; object skipped"),
+    "KR118": (Severity.ERROR, "{kind} {name}: invalid port name {detail}; object skipped"),
+    "KR119": (Severity.ERROR, "{kind} {name}: invalid value at {path}: {detail}; object skipped"),
+    # --- semantic notes ---------------------------------------------------------------------
+    "KR201": (Severity.WARNING, "{kind} {name} uses hostNetwork: kreach applies NetworkPolicies to it "
+                                "as written, but whether the network plugin enforces them for "
+                                "host-network pods is implementation-defined (docs/semantics.md)"),
+}
+
+
+def diagnostic(code: str, source: SourceRef | None = None, **fields: object) -> Diagnostic:
+    """Build the diagnostic ``code`` with its catalogue severity and filled-in message."""
+    severity, template = CATALOGUE[code]
+    return Diagnostic(code, severity, template.format(**fields), source)

@@ -1,0 +1,364 @@
+"""The immutable domain model: namespaces, workloads, pods, services and NetworkPolicies.
+
+Built from validated manifests by :func:`build_cluster`. The builder assumes the interpreted
+fields were type-checked by :mod:`analyzer.validation`; it still never indexes blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from .diagnostics import Diagnostic
+from .loading import Manifest
+from .messages import diagnostic
+from .selectors import LabelSelector, MATCH_ALL, Requirement
+from .source import SourceRef
+
+DEFAULT_NAMESPACE = "default"
+NAME_LABEL = "kubernetes.io/metadata.name"
+WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+                  "ReplicationController")
+INGRESS, EGRESS = "Ingress", "Egress"
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def labels_of(mapping: Any) -> Labels:
+    if not isinstance(mapping, Mapping):
+        return ()
+    return tuple(sorted((str(k), "" if v is None else str(v)) for k, v in mapping.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    name: str
+    labels: Labels
+    source: SourceRef | None = None  # None: used by objects but declared by no manifest
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    number: int
+    protocol: str = "TCP"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    namespace: str
+    name: str
+    workload: str  # id of the owning Workload
+    labels: Labels
+    ports: tuple[ContainerPort, ...]
+    host_network: bool
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """What reports name at workload level: the pod's owner (or the bare Pod itself)."""
+
+    kind: str
+    namespace: str
+    name: str
+    labels: Labels
+    source: SourceRef
+
+    @property
+    def id(self) -> str:
+        return workload_id(self.namespace, self.name, self.kind)
+
+
+def workload_id(namespace: str, name: str, kind: str) -> str:
+    return f"{namespace}/{name}[{kind}]"
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    port: int
+    target_port: int | str | None
+    protocol: str = "TCP"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    namespace: str
+    name: str
+    selector: Labels | None
+    ports: tuple[ServicePort, ...]
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class IPBlock:
+    cidr: str
+    excepts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """One NetworkPolicyPeer. For a selector peer, ``namespace_selector`` None means "the policy's
+    namespace" and an empty selector means "every namespace"; ``pod_selector`` None means every
+    pod of the selected namespaces."""
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    ip_block: IPBlock | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    protocol: str = "TCP"
+    port: int | str | None = None  # None: every port of the protocol; str: a named port
+    end_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One ingress or egress rule. ``peers`` None: every source/destination (the field was
+    absent or empty); ``ports`` None: every port of every protocol."""
+
+    direction: str  # INGRESS or EGRESS
+    index: int
+    peers: tuple[Peer, ...] | None
+    ports: tuple[PortSpec, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    namespace: str
+    name: str
+    pod_selector: LabelSelector
+    policy_types: frozenset[str]
+    ingress: tuple[Rule, ...]
+    egress: tuple[Rule, ...]
+    source: SourceRef
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    namespaces: tuple[Namespace, ...]
+    workloads: tuple[Workload, ...]
+    pods: tuple[Pod, ...]
+    services: tuple[Service, ...]
+    policies: tuple[NetworkPolicy, ...]
+
+    def namespace(self, name: str) -> Namespace | None:
+        return next((n for n in self.namespaces if n.name == name), None)
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    cluster: Cluster
+    diagnostics: tuple[Diagnostic, ...]
+
+
+# --- building ----------------------------------------------------------------------------
+
+
+def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
+    diags: list[Diagnostic] = []
+    declared: dict[str, Namespace] = {}
+    pods: list[Pod] = []
+    workloads: dict[str, Workload] = {}
+    services: list[Service] = []
+    policies: list[NetworkPolicy] = []
+    for m in manifests:
+        ns = m.namespace or DEFAULT_NAMESPACE
+        if m.kind == "Namespace":
+            labels = dict(labels_of(_meta(m).get("labels")))
+            labels[NAME_LABEL] = m.name  # the API server always sets it
+            declared[m.name] = Namespace(m.name, tuple(sorted(labels.items())), m.source)
+        elif m.kind == "NetworkPolicy":
+            policies.append(_policy(m, ns))
+        elif m.kind == "Service":
+            services.append(_service(m, ns))
+        elif m.kind == "Pod":
+            pod, owner = _bare_pod(m, ns)
+            pods.append(pod)
+            workloads.setdefault(owner.id, owner)
+            if pod.host_network:
+                diags.append(diagnostic("KR201", m.source, kind="Pod", name=f"{ns}/{m.name}"))
+        elif m.kind in WORKLOAD_KINDS:
+            w, wpods = _workload(m, ns)
+            if w.id in workloads:  # a controller and pods that name it as owner: keep both
+                pass
+            workloads.setdefault(w.id, w)
+            pods.extend(wpods)
+            if wpods and wpods[0].host_network:
+                diags.append(diagnostic("KR201", m.source, kind=m.kind, name=f"{ns}/{m.name}"))
+    used = {p.namespace for p in pods} | {p.namespace for p in policies} | {s.namespace for s in services}
+    namespaces = dict(declared)
+    for name in sorted(used - declared.keys()):
+        namespaces[name] = Namespace(name, ((NAME_LABEL, name),), None)
+    cluster = Cluster(
+        namespaces=tuple(namespaces[n] for n in sorted(namespaces)),
+        workloads=tuple(workloads.values()),
+        pods=tuple(pods),
+        services=tuple(services),
+        policies=tuple(policies),
+    )
+    return ModelResult(cluster, tuple(diags))
+
+
+def _meta(m: Manifest) -> Mapping[str, Any]:
+    meta = m.body.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _get(obj: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _list(obj: Any) -> list:
+    return obj if isinstance(obj, list) else []
+
+
+def _container_ports(pod_spec: Any) -> tuple[ContainerPort, ...]:
+    ports: list[ContainerPort] = []
+    for field in ("containers", "initContainers"):
+        for c in _list(_get(pod_spec, field)):
+            for p in _list(_get(c, "ports")):
+                num = _get(p, "containerPort")
+                if isinstance(num, int):
+                    name = _get(p, "name")
+                    ports.append(ContainerPort(num, str(_get(p, "protocol") or "TCP"),
+                                               name if isinstance(name, str) else None))
+    return tuple(ports)
+
+
+_REPLICATED = {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"}
+
+
+def _workload(m: Manifest, ns: str) -> tuple[Workload, list[Pod]]:
+    spec = m.body.get("spec")
+    if m.kind == "CronJob":
+        template = _get(spec, "jobTemplate", "spec", "template")
+    else:
+        template = _get(spec, "template")
+    labels = labels_of(_get(template, "metadata", "labels"))
+    pod_spec = _get(template, "spec")
+    ports = _container_ports(pod_spec)
+    host = _get(pod_spec, "hostNetwork") is True
+    count = 1
+    if m.kind in _REPLICATED:
+        replicas = _get(spec, "replicas")
+        count = replicas if isinstance(replicas, int) and replicas > 1 else 1
+    elif m.kind == "Job":
+        par = _get(spec, "parallelism")
+        count = par if isinstance(par, int) and par > 1 else 1
+    w = Workload(m.kind, ns, m.name, labels, m.source)
+    pods = [Pod(ns, f"{m.name}-{i}", w.id, labels, ports, host, m.source) for i in range(count)]
+    return w, pods
+
+
+def _owner(meta: Mapping[str, Any]) -> tuple[str, str] | None:
+    refs = [r for r in _list(meta.get("ownerReferences")) if isinstance(r, Mapping)
+            and isinstance(r.get("name"), str) and r.get("name")]
+    if not refs:
+        return None
+    ref = next((r for r in refs if r.get("controller") is True), refs[0])
+    kind = ref.get("kind")
+    return ref["name"], kind if isinstance(kind, str) and kind else "Pod"
+
+
+def _bare_pod(m: Manifest, ns: str) -> tuple[Pod, Workload]:
+    meta = _meta(m)
+    labels = labels_of(meta.get("labels"))
+    spec = m.body.get("spec")
+    owner = _owner(meta)
+    name, kind = owner if owner else (m.name, "Pod")
+    w = Workload(kind, ns, name, labels, m.source)
+    pod = Pod(ns, m.name, w.id, labels, _container_ports(spec), _get(spec, "hostNetwork") is True,
+              m.source)
+    return pod, w
+
+
+def _service(m: Manifest, ns: str) -> Service:
+    spec = m.body.get("spec")
+    sel = _get(spec, "selector")
+    ports = []
+    for p in _list(_get(spec, "ports")):
+        if isinstance(_get(p, "port"), int):
+            tp = _get(p, "targetPort")
+            ports.append(ServicePort(p["port"], tp if isinstance(tp, (int, str)) else None,
+                                     str(_get(p, "protocol") or "TCP"), _get(p, "name")))
+    return Service(ns, m.name, labels_of(sel) if isinstance(sel, Mapping) else None,
+                   tuple(ports), m.source)
+
+
+def selector_from(obj: Any) -> LabelSelector:
+    """A LabelSelector from its manifest form; callers handle the absent case."""
+    if not isinstance(obj, Mapping):
+        return MATCH_ALL
+    exprs = []
+    for e in _list(obj.get("matchExpressions")):
+        if isinstance(e, Mapping) and isinstance(e.get("key"), str):
+            vals = frozenset(str(v) for v in _list(e.get("values")))
+            exprs.append(Requirement(e["key"], str(e.get("operator")), vals))
+    ml = obj.get("matchLabels")
+    return LabelSelector.build(dict(labels_of(ml)) if isinstance(ml, Mapping) else None, tuple(exprs))
+
+
+def _peer(obj: Mapping[str, Any]) -> Peer:
+    block = obj.get("ipBlock")
+    if isinstance(block, Mapping):
+        excepts = tuple(str(e) for e in _list(block.get("except")))
+        return Peer(ip_block=IPBlock(str(block.get("cidr")), excepts))
+    ps, nss = obj.get("podSelector"), obj.get("namespaceSelector")
+    return Peer(pod_selector=selector_from(ps) if ps is not None else None,
+                namespace_selector=selector_from(nss) if nss is not None else None)
+
+
+def _port(obj: Mapping[str, Any]) -> PortSpec:
+    port = obj.get("port")
+    end = obj.get("endPort")
+    return PortSpec(str(obj.get("protocol") or "TCP"),
+                    port if isinstance(port, (int, str)) else None,
+                    end if isinstance(end, int) else None)
+
+
+def _rules(items: Any, direction: str) -> tuple[Rule, ...]:
+    peer_key = "from" if direction == INGRESS else "to"
+    rules = []
+    for i, r in enumerate(_list(items)):
+        r = r if isinstance(r, Mapping) else {}
+        peers = [_peer(p) for p in _list(r.get(peer_key)) if isinstance(p, Mapping)]
+        ports = [_port(p) for p in _list(r.get("ports")) if isinstance(p, Mapping)]
+        rules.append(Rule(direction, i, tuple(peers) or None, tuple(ports) or None))
+    return tuple(rules)
+
+
+def _policy(m: Manifest, ns: str) -> NetworkPolicy:
+    spec = m.body.get("spec")
+    spec = spec if isinstance(spec, Mapping) else {}
+    types = [t for t in _list(spec.get("policyTypes")) if t in (INGRESS, EGRESS)]
+    if not types:
+        # Defaulting as the API server does: Ingress always, Egress only if egress rules exist.
+        types = [INGRESS] + ([EGRESS] if _list(spec.get("egress")) else [])
+    return NetworkPolicy(
+        namespace=ns,
+        name=m.name,
+        pod_selector=selector_from(spec.get("podSelector")),
+        policy_types=frozenset(types),
+        ingress=_rules(spec.get("ingress"), INGRESS),
+        egress=_rules(spec.get("egress"), EGRESS),
+        source=m.source,
+    )
+
+
+def pods_by_workload(pods: Sequence[Pod]) -> dict[str, list[Pod]]:
+    out: dict[str, list[Pod]] = {}
+    for p in pods:
+        out.setdefault(p.workload, []).append(p)
+    return out

@@ -1,0 +1,28 @@
+"""Output formats for a connectivity analysis, one module per format.
+
+Every writer is a function ``render(analysis) -> str``; writers read the graph and the rule
+references carried on it and never recompute connectivity.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..analysis import Analysis
+from . import csv_writer, dot_writer, json_writer, md_writer, txt_writer
+
+Writer = Callable[[Analysis], str]
+
+WRITERS: dict[str, Writer] = {
+    "txt": txt_writer.render,
+    "json": json_writer.render,
+    "csv": csv_writer.render,
+    "md": md_writer.render,
+    "dot": dot_writer.render,
+}
+
+FORMATS = tuple(WRITERS)
+
+
+def render(analysis: Analysis, fmt: str) -> str:
+    return WRITERS[fmt](analysis)

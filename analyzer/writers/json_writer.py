@@ -1,0 +1,63 @@
+"""The ``kreach.connectivity/v1`` JSON document (schema in docs/output.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..analysis import Analysis
+from ..compile import RuleRef
+from .rows import rows
+
+SCHEMA = "kreach.connectivity/v1"
+
+
+def endpoint(data: dict[str, Any]) -> dict[str, Any]:
+    t = data["type"]
+    if t == "workload":
+        return {"type": t, "namespace": data["namespace"], "name": data["name"],
+                "kind": data["kind"], "pods": data["pods"], "labels": data["labels"]}
+    if t == "pod":
+        return {"type": t, "namespace": data["namespace"], "name": data["name"],
+                "workload": data["workload"]}
+    return {"type": t, "ranges": list(data["ranges"])}
+
+
+def rule_ref(ref: RuleRef, analysis: Analysis, cache: dict) -> dict[str, Any]:
+    hit = cache.get(ref)
+    if hit is not None:
+        return hit
+    if ref.is_default:
+        out: dict[str, Any] = {"policy": None, "kind": "default", "direction": ref.direction.lower(),
+                               "reason": "not isolated"}
+    else:
+        src = ref.source
+        line = analysis.locator.line(src, ref.path) if src is not None else None
+        out = {"policy": ref.policy, "kind": ref.kind, "direction": ref.direction.lower(),
+               "rule": ref.index, "file": src.file if src else None, "line": line}
+    cache[ref] = out
+    return out
+
+
+def document(analysis: Analysis) -> dict[str, Any]:
+    g = analysis.graph
+    cache: dict = {}
+    refs = lambda rs: [rule_ref(r, analysis, cache) for r in sorted(rs, key=_ref_key)]  # noqa: E731
+    return {
+        "schema": SCHEMA,
+        "level": analysis.options.level,
+        "endpoints": {node: endpoint(data) for node, data in sorted(g.nodes(data=True))},
+        "connections": [
+            {"src": r.src, "dst": r.dst, "protocols": r.conns.to_json(),
+             "allowed_by": {"egress": refs(r.egress), "ingress": refs(r.ingress)}}
+            for r in rows(analysis)],
+        "diagnostics": [d.to_dict() for d in analysis.diagnostics],
+    }
+
+
+def _ref_key(r: RuleRef) -> tuple:
+    return (r.policy or "", r.index if r.index is not None else -1)
+
+
+def render(analysis: Analysis) -> str:
+    return json.dumps(document(analysis), indent=1) + "\n"
