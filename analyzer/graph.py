@@ -2,7 +2,8 @@
 ranges, each edge carrying its connection set and the rules that allow it.
 
 Node attributes: ``type`` ("workload" | "pod" | "external") and the fields of the JSON schema
-(docs/output.md). Edge attributes: ``conns`` (ConnectionSet), ``egress`` and ``ingress``
+(docs/output.md). An external node is one address range, maximal for the edges it is on: the
+range an edge names is allowed as a whole, so ranges of different edges may overlap. Edge attributes: ``conns`` (ConnectionSet), ``egress`` and ``ingress``
 (frozensets of RuleRef).
 """
 
@@ -13,7 +14,7 @@ from typing import Literal
 import networkx as nx
 
 from .classes import iter_bits
-from .connset import range_text
+from .connset import V6_BASE, range_text
 from .evaluate import Allowance, Reachability
 from .model import pods_by_workload
 
@@ -63,14 +64,14 @@ def build_graph(reach: Reachability, level: Level = "workload") -> nx.DiGraph:
                 add(src, dst, a)
     for c, regions in reach.from_ip.items():
         for bits, a in regions:
-            for atom in iter_bits(bits):
-                ext = _external(g, reach, atom)
+            for lo, hi in _runs(reach, bits):
+                ext = _external(g, lo, hi)
                 for dst in members[c]:
                     add(ext, dst, a)
     for c, regions in reach.to_ip.items():
         for bits, a in regions:
-            for atom in iter_bits(bits):
-                ext = _external(g, reach, atom)
+            for lo, hi in _runs(reach, bits):
+                ext = _external(g, lo, hi)
                 for src in members[c]:
                     add(src, ext, a)
     g.add_edges_from((s, d, {"conns": a.conns, "egress": a.egress, "ingress": a.ingress})
@@ -78,8 +79,20 @@ def build_graph(reach: Reachability, level: Level = "workload") -> nx.DiGraph:
     return g
 
 
-def _external(g: nx.DiGraph, reach: Reachability, atom: int) -> str:
-    lo, hi = reach.ip_atoms[atom]
+def _runs(reach: Reachability, bits: int) -> list[tuple[int, int]]:
+    """Address ranges covered by a set of atoms: adjacent atoms merge into one range, except
+    across the IPv4/IPv6 boundary, so every range is maximal and within one family."""
+    out: list[tuple[int, int]] = []
+    for atom in iter_bits(bits):
+        lo, hi = reach.ip_atoms[atom]
+        if out and out[-1][1] + 1 == lo and lo != V6_BASE:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _external(g: nx.DiGraph, lo: int, hi: int) -> str:
     node = external_id(lo, hi)
     if node not in g:
         g.add_node(node, type="external", ranges=[node], interval=(lo, hi))
