@@ -130,6 +130,9 @@ class Locator:
     def remember(self, file: str, chunks: list[Chunk]) -> None:
         self._chunks[file] = chunks
 
+    def keep(self, file: str, doc: int, node: Any) -> None:
+        self._nodes[(file, doc)] = node
+
     def line(self, source: SourceRef, path: Sequence[str | int] = ()) -> int:
         """Line of the node at ``path`` inside the document of ``source`` (or the closest
         ancestor that exists); falls back to ``source.line``."""
@@ -274,13 +277,17 @@ def _load_file(path: str, stdin_text: str | None, locator: Locator) -> Iterator[
         if not chunk.text.strip() or _only_comments(chunk.text):
             continue
         try:
-            doc = construct(yaml.compose(chunk.text, Loader=_Loader))
+            node = yaml.compose(chunk.text, Loader=_Loader)
+            doc = construct(node)
         except yaml.YAMLError as e:
             line = chunk.first_line + _mark_line(e)
             yield diagnostic("KR001", SourceRef(path, line, chunk.index), detail=_yaml_problem(e))
             continue
         if doc is None:
             continue
+        if isinstance(doc, dict) and doc.get("kind") == "NetworkPolicy":
+            # reports cite policy rules by line: keep the (small) node tree at hand
+            locator.keep(path, chunk.index, node)
         yield from _objects(doc, SourceRef(path, chunk.first_line + _content_offset(chunk.text), chunk.index),
                             locator)
 

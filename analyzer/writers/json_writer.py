@@ -60,4 +60,22 @@ def _ref_key(r: RuleRef) -> tuple:
 
 
 def render(analysis: Analysis) -> str:
-    return json.dumps(document(analysis), indent=1) + "\n"
+    """The document with one endpoint, connection or diagnostic per line: readable and diffable,
+    and fast (each line goes through the C encoder; ``indent=`` would not)."""
+    doc = document(analysis)
+    dumps = json.dumps
+
+    def block(items: list[str], opener: str, closer: str) -> str:
+        if not items:
+            return opener + closer
+        return opener + "\n  " + ",\n  ".join(items) + "\n " + closer
+
+    endpoints = [f"{dumps(k)}: {dumps(v)}" for k, v in doc["endpoints"].items()]
+    parts = [
+        f' "schema": {dumps(doc["schema"])}',
+        f' "level": {dumps(doc["level"])}',
+        ' "endpoints": ' + block(endpoints, "{", "}"),
+        ' "connections": ' + block([dumps(c) for c in doc["connections"]], "[", "]"),
+        ' "diagnostics": ' + block([dumps(d) for d in doc["diagnostics"]], "[", "]"),
+    ]
+    return "{\n" + ",\n".join(parts) + "\n}\n"

@@ -1,0 +1,238 @@
+"""Endpoint expressions: the one small grammar every query command and the Python API use.
+
+========================  ==========================================================================
+expression                endpoint
+========================  ==========================================================================
+``shop/web``              the pods of workload ``web`` in ``shop`` (any kind; ``shop/web[StatefulSet]``
+                          picks one kind)
+``shop/pod/web-0``        the pod ``web-0`` in ``shop``
+``shop/*``                every pod of namespace ``shop``
+``shop:app=web,tier!=db`` pods of ``shop`` meeting every label requirement
+``ns:team=pay/app=api``   pods labelled ``app=api`` in namespaces labelled ``team=pay`` (pod part optional)
+``*``                     every pod in the cluster
+``internet``              every address outside the modelled pods (all of IPv4 and IPv6)
+``203.0.113.0/24``        an address range (or a single address)
+``new:dev``               a pod that does not exist yet, in namespace ``dev``, with any labels
+``new:dev:app=x``         the same, with at least the labels the requirements demand
+``new:*`` ``new:*:app=x`` a new pod in any namespace, existing or not
+========================  ==========================================================================
+
+Label requirements follow the Kubernetes set-based syntax: ``key=value`` (or ``==``),
+``key!=value``, ``key``, ``!key``, ``key in (a,b)``, ``key notin (a,b)``, separated by commas.
+Parsing only builds values; resolving them against a cluster is the query engine's job.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from .connset import ALL_IPS, IntervalSet, cidr_interval
+from .selectors import LabelSelector, MATCH_ALL, Requirement
+
+
+class EndpointError(ValueError):
+    """An endpoint expression that does not parse."""
+
+
+@dataclass(frozen=True)
+class WorkloadRef:
+    namespace: str
+    name: str
+    kind: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}" + (f"[{self.kind}]" if self.kind else "")
+
+
+@dataclass(frozen=True)
+class PodRef:
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/pod/{self.name}"
+
+
+@dataclass(frozen=True)
+class PodSelection:
+    """Existing pods chosen by namespace (name or selector) and pod labels. ``namespace`` and
+    ``namespace_selector`` both None: every namespace."""
+
+    pod_selector: LabelSelector = MATCH_ALL
+    namespace: str | None = None
+    namespace_selector: LabelSelector | None = None
+
+    def __str__(self) -> str:
+        if self.namespace is not None:
+            return f"{self.namespace}:{self.pod_selector}" if not self.pod_selector.is_empty \
+                else f"{self.namespace}/*"
+        if self.namespace_selector is not None:
+            pods = "" if self.pod_selector.is_empty else f"/{self.pod_selector}"
+            return f"ns:{self.namespace_selector}{pods}"
+        return "*" if self.pod_selector.is_empty else f"*:{self.pod_selector}"
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Addresses outside the cluster, in the shared v4/v6 integer space of :mod:`connset`."""
+
+    addresses: IntervalSet
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class NewPod:
+    """A hypothetical pod: ``namespace`` None means any namespace, existing or new."""
+
+    namespace: str | None
+    pod_selector: LabelSelector = MATCH_ALL
+
+    def __str__(self) -> str:
+        ns = self.namespace if self.namespace is not None else "*"
+        return f"new:{ns}" + ("" if self.pod_selector.is_empty else f":{self.pod_selector}")
+
+
+Endpoint = WorkloadRef | PodRef | PodSelection | Addresses | NewPod
+
+INTERNET = Addresses(ALL_IPS, "internet")
+
+_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+_NAME_RE = re.compile(rf"^{_NAME}$")
+_WORKLOAD_RE = re.compile(rf"^({_NAME})/({_NAME})(\[([A-Za-z]+)\])?$")
+_POD_RE = re.compile(rf"^({_NAME})/pod/({_NAME})$")
+_KEY_RE = re.compile(rf"({_NAME}/)?{_NAME}")
+_VALUE_RE = re.compile(rf"({_NAME})?")
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """Parse one endpoint expression; raise :class:`EndpointError` saying what is wrong."""
+    s = text.strip()
+    if not s:
+        raise EndpointError("empty endpoint")
+    if s == "*":
+        return PodSelection()
+    if s == "internet":
+        return INTERNET
+    addresses = _addresses(s)
+    if addresses is not None:
+        return addresses
+    if s.startswith("new:"):
+        return _new_pod(s[4:], text)
+    if s.startswith("ns:"):
+        ns_reqs, rest = _Requirements(s[3:], text).parse(stop="/")
+        pods = MATCH_ALL
+        if rest is not None:
+            pods, _ = _Requirements(rest, text).parse()
+        return PodSelection(pods, None, ns_reqs)
+    if s.startswith("*:"):
+        return PodSelection(_Requirements(s[2:], text).parse()[0])
+    if m := _POD_RE.match(s):
+        return PodRef(m.group(1), m.group(3))
+    if s.endswith("/*") and _NAME_RE.match(s[:-2]):
+        return PodSelection(MATCH_ALL, s[:-2])
+    if m := _WORKLOAD_RE.match(s):
+        return WorkloadRef(m.group(1), m.group(3), m.group(6))
+    if ":" in s:
+        ns, reqs = s.split(":", 1)
+        if not _NAME_RE.match(ns):
+            raise EndpointError(f"{text!r}: {ns!r} is not a namespace name")
+        return PodSelection(_Requirements(reqs, text).parse()[0], ns)
+    raise EndpointError(
+        f"{text!r} is not an endpoint; expected ns/workload, ns/pod/name, ns:labels, "
+        "ns:nslabels/podlabels, *, internet, a CIDR, or new:ns[:labels]")
+
+
+def _addresses(s: str) -> Addresses | None:
+    if not re.match(r"^[0-9a-fA-F:.]+(/\d+)?$", s) or ("." not in s and ":" not in s):
+        return None
+    try:
+        ipaddress.ip_network(s, strict=False)
+    except ValueError:
+        return None
+    return Addresses(IntervalSet.span(*cidr_interval(s)), s)
+
+
+def _new_pod(rest: str, text: str) -> NewPod:
+    ns, _, reqs = rest.partition(":")
+    if ns != "*" and not _NAME_RE.match(ns):
+        raise EndpointError(f"{text!r}: expected new:NAMESPACE or new:* before the labels")
+    selector = _Requirements(reqs, text).parse()[0] if reqs else MATCH_ALL
+    return NewPod(None if ns == "*" else ns, selector)
+
+
+class _Requirements:
+    """A recursive-descent reader of comma-separated label requirements."""
+
+    def __init__(self, s: str, text: str) -> None:
+        self.s, self.text, self.i = s, text, 0
+
+    def error(self, what: str) -> EndpointError:
+        return EndpointError(f"{self.text!r}: {what} at {self.s[self.i:]!r}" if self.i < len(self.s)
+                             else f"{self.text!r}: {what} at the end")
+
+    def parse(self, stop: str | None = None) -> tuple[LabelSelector, str | None]:
+        """Requirements up to the end (or up to ``stop``; the rest after it is returned)."""
+        reqs: list[Requirement] = []
+        while self.i < len(self.s):
+            reqs.append(self.requirement())
+            if self.i == len(self.s):
+                break
+            c = self.s[self.i]
+            if stop is not None and c == stop:
+                return LabelSelector.build(None, tuple(reqs)), self.s[self.i + 1:]
+            if c != ",":
+                raise self.error("expected ','")
+            self.i += 1
+            if self.i == len(self.s):
+                raise self.error("expected a requirement after ','")
+        return LabelSelector.build(None, tuple(reqs)), None
+
+    def skip_spaces(self) -> None:
+        while self.i < len(self.s) and self.s[self.i] == " ":
+            self.i += 1
+
+    def take(self, regex: re.Pattern, what: str) -> str:
+        m = regex.match(self.s, self.i)
+        if m is None or (what == "a label key" and not m.group(0)):
+            raise self.error(f"expected {what}")
+        self.i = m.end()
+        return m.group(0)
+
+    def requirement(self) -> Requirement:
+        self.skip_spaces()
+        if self.s.startswith("!", self.i):
+            self.i += 1
+            return Requirement(self.take(_KEY_RE, "a label key"), "DoesNotExist")
+        key = self.take(_KEY_RE, "a label key")
+        rest = self.s[self.i:]
+        for op, name in (("!=", "NotIn"), ("==", "In"), ("=", "In")):
+            if rest.startswith(op):
+                self.i += len(op)
+                return Requirement(key, name, frozenset({self.take(_VALUE_RE, "a label value")}))
+        m = re.match(r" +(in|notin) *\(", rest)
+        if m:
+            self.i += m.end()
+            values = []
+            while True:
+                self.skip_spaces()
+                values.append(self.take(_VALUE_RE, "a label value"))
+                self.skip_spaces()
+                if self.s.startswith(")", self.i):
+                    self.i += 1
+                    break
+                if not self.s.startswith(",", self.i):
+                    raise self.error("expected ',' or ')'")
+                self.i += 1
+            return Requirement(key, "In" if m.group(1) == "in" else "NotIn", frozenset(values))
+        self.skip_spaces()
+        return Requirement(key, "Exists")
+
+
+def format_selector(selector: LabelSelector) -> str:
+    """The selector in this grammar (``{}`` for the empty one)."""
+    return str(selector)

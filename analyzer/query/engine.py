@@ -1,0 +1,102 @@
+"""The query engine: an analysis, its Z3 encoding (built on first use) and endpoint resolution.
+
+One :class:`Engine` per analysis; pass it to every query of a process so the encoding is built
+once. It holds no solver: each query makes its own, with the configured timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..analysis import Analysis
+from ..compile import CompiledPolicies
+from ..endpoints import (Addresses, Endpoint, NewPod, PodRef, PodSelection, WorkloadRef,
+                         parse_endpoint)
+from ..evaluate import Reachability
+from ..model import Cluster
+from .encoding import Encoding, Signature
+
+
+class QueryError(ValueError):
+    """A query that cannot be asked of this input (e.g. an endpoint that names nothing)."""
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    timeout_ms: int = 5000  # per solver call
+    symbolic: bool = False  # encode known pods symbolically too (used to cross-check the encoding)
+    max_blame: int = 50  # rules examined for a denial's explanation, closest first
+
+
+@dataclass(frozen=True)
+class ExistingPods:
+    endpoint: Endpoint
+    groups: dict[Signature, tuple[int, ...]]  # signature -> Cluster.pods indexes
+
+
+@dataclass(frozen=True)
+class External:
+    endpoint: Addresses
+
+
+@dataclass(frozen=True)
+class Hypothetical:
+    endpoint: NewPod
+
+
+Resolved = ExistingPods | External | Hypothetical
+
+
+class Engine:
+    def __init__(self, cluster: Cluster, compiled: CompiledPolicies,
+                 reachability: Reachability | None = None, locator=None,
+                 options: QueryOptions = QueryOptions()) -> None:
+        self.cluster = cluster
+        self.compiled = compiled
+        self.reachability = reachability
+        self.locator = locator
+        self.options = options
+
+    @classmethod
+    def from_analysis(cls, analysis: Analysis, options: QueryOptions = QueryOptions()) -> "Engine":
+        r = analysis.reachability
+        return cls(analysis.cluster, r.compiled, r, analysis.locator, options)
+
+    @cached_property
+    def encoding(self) -> Encoding:
+        return Encoding(self.cluster, self.compiled)
+
+    def line(self, ref) -> int | None:
+        if self.locator is None or ref.source is None:
+            return None
+        return self.locator.line(ref.source, ref.path)
+
+    def resolve(self, endpoint: Endpoint | str) -> Resolved:
+        e = parse_endpoint(endpoint) if isinstance(endpoint, str) else endpoint
+        if isinstance(e, Addresses):
+            return External(e)
+        if isinstance(e, NewPod):
+            return Hypothetical(e)
+        pods = self.pod_indexes(e)
+        if not pods:
+            raise QueryError(f"{e} matches no pod in the input")
+        return ExistingPods(e, self.encoding.group(pods))
+
+    def pod_indexes(self, e: Endpoint) -> list[int]:
+        c = self.cluster
+        if isinstance(e, WorkloadRef):
+            wids = {w.id for w in c.workloads if w.namespace == e.namespace and w.name == e.name
+                    and (e.kind is None or w.kind == e.kind)}
+            return [i for i, p in enumerate(c.pods) if p.workload in wids]
+        if isinstance(e, PodRef):
+            return [i for i, p in enumerate(c.pods) if p.namespace == e.namespace and p.name == e.name]
+        assert isinstance(e, PodSelection)
+        if e.namespace is not None:
+            namespaces = {e.namespace}
+        elif e.namespace_selector is not None:
+            namespaces = {n.name for n in c.namespaces if e.namespace_selector.matches(dict(n.labels))}
+        else:
+            namespaces = {n.name for n in c.namespaces}
+        return [i for i, p in enumerate(c.pods) if p.namespace in namespaces
+                and e.pod_selector.matches(dict(p.labels))]

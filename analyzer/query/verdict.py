@@ -1,0 +1,99 @@
+"""Query results as data: the answer, a witness, and the rules responsible. Writers render them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from ..compile import RuleRef
+
+
+class Answer(str, Enum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"  # the solver gave up (timeout); never read as yes or no
+
+
+@dataclass(frozen=True)
+class PodWitness:
+    """A concrete pod, or (``hypothetical``) the labels a pod that does not exist yet needs.
+    ``labels`` of a hypothetical pod are only those the policies look at; ``absent`` lists keys
+    it must not carry; ``ports`` container ports it must name; ``namespace_labels`` are given
+    when its namespace does not exist yet."""
+
+    namespace: str
+    name: str | None = None
+    workload: str | None = None
+    hypothetical: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+    absent: tuple[str, ...] = ()
+    ports: tuple[tuple[str, str, int], ...] = ()
+    namespace_labels: tuple[tuple[str, str], ...] | None = None
+
+    def __str__(self) -> str:
+        if not self.hypothetical:
+            return f"{self.namespace}/pod/{self.name}"
+        return f"new:{self.namespace}"
+
+
+@dataclass(frozen=True)
+class AddressWitness:
+    address: str
+
+    def __str__(self) -> str:
+        return self.address
+
+
+Endpoint = PodWitness | AddressWitness
+
+
+@dataclass(frozen=True)
+class Witness:
+    src: Endpoint
+    dst: Endpoint
+    protocol: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The part of a rule that does not match: ``part`` is one of ``namespace``,
+    ``namespaceSelector``, ``podSelector``, ``ipBlock``, ``pods``, ``ports``, ``policy``;
+    ``expected`` is what the rule asks for, ``found`` what the query has."""
+
+    rule: RuleRef
+    peer: int | None
+    part: str
+    expected: str
+    found: str
+
+
+@dataclass(frozen=True)
+class SideReport:
+    """One direction of the connection. ``isolated_by``: the policies selecting the pod in this
+    direction (empty: not isolated); ``allowed_by``: rules that allow the witness (or the
+    default); ``mismatches``: for a denied side, the part of each close rule that fails."""
+
+    direction: str
+    applies: bool  # False for the address side of pod<->address traffic
+    isolated_by: tuple[RuleRef, ...] = ()
+    allowed_by: tuple[RuleRef, ...] = ()
+    blocks: bool = False
+    mismatches: tuple[Mismatch, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    src: str
+    dst: str
+    protocol: str | None
+    port: int | None
+    answer: Answer
+    witness: Witness | None = None
+    egress: SideReport | None = None
+    ingress: SideReport | None = None
+    note: str | None = None  # e.g. why the answer is unknown, or that no port suits both sides
+
+    @property
+    def allowed(self) -> bool:
+        return self.answer is Answer.YES

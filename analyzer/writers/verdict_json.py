@@ -1,0 +1,64 @@
+"""The ``kreach.verdict/v1`` JSON document (schema in docs/queries.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from ..compile import RuleRef
+from ..query.verdict import AddressWitness, PodWitness, SideReport, Verdict
+
+SCHEMA = "kreach.verdict/v1"
+
+Locate = Callable[[RuleRef], "tuple[str, int | None] | None"]  # rule -> (file, line)
+
+
+def rule(ref: RuleRef, locate: Locate) -> dict[str, Any]:
+    if ref.is_default:
+        return {"policy": None, "kind": "default", "direction": ref.direction.lower(),
+                "reason": "not isolated"}
+    where = locate(ref)
+    return {"policy": ref.policy, "kind": ref.kind, "direction": ref.direction.lower(),
+            "rule": ref.index, "file": where[0] if where else None,
+            "line": where[1] if where else None}
+
+
+def endpoint(e) -> dict[str, Any]:
+    if isinstance(e, AddressWitness):
+        return {"type": "address", "address": e.address}
+    assert isinstance(e, PodWitness)
+    if not e.hypothetical:
+        return {"type": "pod", "namespace": e.namespace, "name": e.name, "workload": e.workload,
+                "labels": dict(e.labels)}
+    return {"type": "hypothetical", "namespace": e.namespace, "labels": dict(e.labels),
+            "absent": list(e.absent),
+            "ports": [{"protocol": p, "name": n, "port": num} for p, n, num in e.ports],
+            "namespace_labels": None if e.namespace_labels is None else dict(e.namespace_labels)}
+
+
+def side(s: SideReport | None, locate: Locate) -> dict[str, Any] | None:
+    if s is None or not s.applies:
+        return None
+    return {"isolated_by": [rule(r, locate) for r in s.isolated_by],
+            "allowed_by": [rule(r, locate) for r in s.allowed_by],
+            "blocks": s.blocks,
+            "mismatches": [{"rule": rule(m.rule, locate), "peer": m.peer, "part": m.part,
+                            "expected": m.expected, "found": m.found} for m in s.mismatches]}
+
+
+def document(v: Verdict, locate: Locate) -> dict[str, Any]:
+    w = v.witness
+    return {
+        "schema": SCHEMA,
+        "query": {"src": v.src, "dst": v.dst, "protocol": v.protocol, "port": v.port},
+        "answer": v.answer.value,
+        "witness": None if w is None else {"src": endpoint(w.src), "dst": endpoint(w.dst),
+                                           "protocol": w.protocol, "port": w.port},
+        "egress": side(v.egress, locate),
+        "ingress": side(v.ingress, locate),
+        "note": v.note,
+    }
+
+
+def render(v: Verdict, locate: Locate = lambda ref: None) -> str:
+    return json.dumps(document(v, locate), indent=1) + "\n"

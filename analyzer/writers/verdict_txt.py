@@ -1,0 +1,79 @@
+"""A query verdict as text: the answer first, then the witness, then each side's rules."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..compile import RuleRef
+from ..query.verdict import AddressWitness, PodWitness, SideReport, Verdict
+
+Locate = Callable[[RuleRef], "str | None"]  # rule -> "file:line" (or None)
+
+MAX_MISMATCHES = 6
+
+
+def ref_text(ref: RuleRef, locate: Locate) -> str:
+    where = locate(ref) if not ref.is_default else None
+    return f"{ref}" + (f" ({where})" if where else "")
+
+
+def endpoint_text(e) -> str:
+    if isinstance(e, AddressWitness):
+        return e.address
+    assert isinstance(e, PodWitness)
+    if not e.hypothetical:
+        return f"{e.namespace}/pod/{e.name} ({e.workload})"
+    parts = []
+    if e.labels:
+        parts.append("labels " + ",".join(f"{k}={v}" for k, v in e.labels))
+    if e.absent:
+        parts.append("without " + ",".join(e.absent))
+    if e.ports:
+        parts.append("naming " + ",".join(f"{p} port {n}={num}" for p, n, num in e.ports))
+    where = f"namespace {e.namespace}"
+    if e.namespace_labels is not None:
+        where = "a new namespace " + (",".join(f"{k}={v}" for k, v in e.namespace_labels) or "")
+    return f"a new pod in {where}" + (f" with {'; '.join(parts)}" if parts else " (any labels)")
+
+
+def query_text(v: Verdict) -> str:
+    flow = ""
+    if v.protocol or v.port:
+        flow = " " + " ".join(str(x) for x in (v.protocol, v.port) if x)
+    return f"{v.src} -> {v.dst}{flow}"
+
+
+def side_lines(side: SideReport | None, locate: Locate) -> list[str]:
+    if side is None or not side.applies:
+        return []
+    d = side.direction.lower()
+    out = []
+    if side.allowed_by:
+        out.append(f"  {d}: allowed by " + "; ".join(ref_text(r, locate) for r in side.allowed_by))
+    elif side.blocks:
+        out.append(f"  {d}: denied; isolated by "
+                   + "; ".join(ref_text(r, locate) for r in side.isolated_by))
+        shown = side.mismatches[:MAX_MISMATCHES]
+        for m in shown:
+            peer = f" peer #{m.peer}" if m.peer is not None and m.part != "ports" else ""
+            out.append(f"    {ref_text(m.rule, locate)}{peer}: {m.expected} does not match {m.found}")
+        if len(side.mismatches) > len(shown):
+            out.append(f"    ... and {len(side.mismatches) - len(shown)} more")
+    elif side.isolated_by:
+        out.append(f"  {d}: isolated by " + "; ".join(ref_text(r, locate) for r in side.isolated_by))
+    else:
+        out.append(f"  {d}: not isolated")
+    return out
+
+
+def render(v: Verdict, locate: Locate = lambda ref: None) -> str:
+    lines = [f"{v.answer.value}: {query_text(v)}"]
+    if v.witness is not None:
+        w = v.witness
+        lines.append(f"  witness: {endpoint_text(w.src)} -> {endpoint_text(w.dst)} "
+                     f"{w.protocol} {w.port}")
+    lines += side_lines(v.egress, locate)
+    lines += side_lines(v.ingress, locate)
+    if v.note:
+        lines.append(f"  note: {v.note}")
+    return "\n".join(lines) + "\n"
