@@ -60,6 +60,8 @@ class ClassIndex:
     ns_mask: dict[str, int]
     all_bits: int
     host_network_bits: int
+    label_keys: frozenset[str] = frozenset()  # the pod label keys classes were split on
+    port_names: frozenset[tuple[str, str]] = frozenset()  # the named ports classes were split on
     _label: dict[tuple[str, str], int] = field(default_factory=dict)
     _key: dict[str, int] = field(default_factory=dict)
     _ns_label: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -178,5 +180,5 @@ def build_index(cluster: Cluster, compiled: CompiledPolicies) -> ClassIndex:
     return ClassIndex(
         classes=tuple(classes), pod_class=tuple(pod_class), namespaces=namespaces,
         ns_labels=ns_labels, ns_mask=ns_mask, all_bits=(1 << len(classes)) - 1,
-        host_network_bits=hn, _label=label_idx, _key=key_idx, _ns_label=ns_label_idx,
+        host_network_bits=hn, label_keys=keys, port_names=port_names, _label=label_idx, _key=key_idx, _ns_label=ns_label_idx,
         _ns_key=ns_key_idx)

@@ -15,12 +15,12 @@ shared.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from .classes import ClassIndex, build_index, iter_bits
-from .compile import (CompiledPolicies, CompiledRule, IPPeer, RuleRef, compile_policies,
-                      default_ref)
+from .compile import (CompiledPolicies, CompiledRule, IPPeer, RuleRef, Target,
+                      compile_policies, default_ref)
 from .connset import ALL_CONNECTIONS, IntervalSet, NO_CONNECTIONS, ConnectionSet, V6_BASE, IP_MAX
 from .model import EGRESS, INGRESS, Cluster
 
@@ -51,6 +51,7 @@ class Reachability:
     to_ip: dict[int, tuple[tuple[int, Allowance], ...]]  # src class -> (atom bits, allowance)
     ingress_isolated: int
     egress_isolated: int
+    tables: "Tables | None" = None  # the engine's working state, for incremental re-checks
 
     def atoms_of(self, bits: int) -> list[tuple[int, int]]:
         return [self.ip_atoms[i] for i in iter_bits(bits)]
@@ -110,101 +111,198 @@ def _refine(regions: Sequence[tuple[int, object]]) -> list[tuple[int, tuple[int,
     return [(a, m) for a, m in atoms if m]
 
 
+@dataclass
+class Tables:
+    """Which rules apply where: the working state of the engine, kept with a result so that one
+    changed policy can be re-evaluated without starting over (:mod:`analyzer.incremental`).
+
+    Rules live in a dict keyed by a never-reused id, so a policy's rules can be dropped."""
+
+    index: ClassIndex
+    atoms: tuple[tuple[int, int], ...]
+    rules: dict[int, _RuleInfo]
+    in_rules: list[list[int]]  # dst class -> ingress rules of policies selecting it
+    eg_rules: list[list[int]]  # src class -> egress rules of policies selecting it
+    to_dst: list[list[int]]  # dst class -> egress rules whose peers match it
+    to_every_dst: list[int]  # egress rules whose peers match every class
+    targets: dict[str, list[tuple[str, int, list[int]]]]  # policy -> (direction, selected, rule ids)
+    next_id: int = 0
+    in_count: list[int] = field(default_factory=list)  # class -> policies isolating its ingress
+    eg_count: list[int] = field(default_factory=list)
+    iso_in: int = 0  # bits of classes isolated for ingress
+    iso_eg: int = 0
+
+    def _count(self, direction: str, selected: int, delta: int) -> None:
+        counts = self.in_count if direction == INGRESS else self.eg_count
+        bits = 0
+        for c in iter_bits(selected):
+            counts[c] += delta
+            if counts[c] == 0 or (delta > 0 and counts[c] == 1):
+                bits |= 1 << c
+        # bits: classes whose isolation flipped
+        if direction == INGRESS:
+            self.iso_in ^= bits
+        else:
+            self.iso_eg ^= bits
+
+    def add_target(self, t: Target) -> tuple[int, list[int]]:
+        index = self.index
+        selected = index.target_bits(t.namespace, t.pod_selector)
+        ids: list[int] = []
+        if selected:
+            starts = [lo for lo, _ in self.atoms]
+            for r in t.rules:
+                pb = 0
+                for p in r.peers:
+                    pb |= index.peer_bits(p)
+                self.rules[self.next_id] = _RuleInfo(r, pb, _atom_bits(r.ip_addresses, starts), selected)
+                ids.append(self.next_id)
+                self.next_id += 1
+            if t.direction == INGRESS:
+                for d in iter_bits(selected):
+                    self.in_rules[d].extend(ids)
+            else:
+                for s in iter_bits(selected):
+                    self.eg_rules[s].extend(ids)
+                for rid in ids:
+                    pb = self.rules[rid].peer_bits
+                    if pb == index.all_bits:
+                        self.to_every_dst.append(rid)
+                    else:
+                        for d in iter_bits(pb):
+                            self.to_dst[d].append(rid)
+        self.targets.setdefault(t.policy, []).append((t.direction, selected, ids))
+        self._count(t.direction, selected, +1)
+        return selected, ids
+
+    def remove_policy(self, policy: str) -> list[tuple[str, int, list[int]]]:
+        """Drop every rule of ``policy``; return what it had (direction, selected, rule ids)."""
+        entries = self.targets.pop(policy, [])
+        for direction, selected, ids in entries:
+            self._count(direction, selected, -1)
+            gone = set(ids)
+            if not gone:
+                continue
+            if direction == INGRESS:
+                for d in iter_bits(selected):
+                    self.in_rules[d] = [r for r in self.in_rules[d] if r not in gone]
+            else:
+                for s in iter_bits(selected):
+                    self.eg_rules[s] = [r for r in self.eg_rules[s] if r not in gone]
+                for rid in ids:
+                    pb = self.rules[rid].peer_bits
+                    if pb == self.index.all_bits:
+                        self.to_every_dst = [r for r in self.to_every_dst if r != rid]
+                    else:
+                        for d in iter_bits(pb):
+                            self.to_dst[d] = [r for r in self.to_dst[d] if r != rid]
+            for rid in ids:
+                del self.rules[rid]
+        return entries
+
+    def copy(self) -> "Tables":
+        return Tables(self.index, self.atoms, dict(self.rules), [list(x) for x in self.in_rules],
+                      [list(x) for x in self.eg_rules], [list(x) for x in self.to_dst],
+                      list(self.to_every_dst), {k: list(v) for k, v in self.targets.items()},
+                      self.next_id, list(self.in_count), list(self.eg_count), self.iso_in, self.iso_eg)
+
+
+def build_tables(index: ClassIndex, compiled: CompiledPolicies,
+                 atoms: tuple[tuple[int, int], ...]) -> Tables:
+    n = len(index.classes)
+    tables = Tables(index, atoms, {}, [[] for _ in range(n)], [[] for _ in range(n)],
+                    [[] for _ in range(n)], [], {}, 0, [0] * n, [0] * n)
+    for t in compiled.targets:
+        tables.add_target(t)
+    return tables
+
+
+class _Evaluator:
+    """Evaluates columns (every source towards one destination class) and address sides from
+    a :class:`Tables`, sharing work between classes whose rule lists are alike."""
+
+    def __init__(self, tables: Tables):
+        self.t = tables
+        index = tables.index
+        self.classes = index.classes
+        self.port_maps: dict[int, dict] = {}
+        self.named_sigs = [c.named_ports for c in index.classes]
+        self.conn_cache: dict[tuple[int, tuple], ConnectionSet] = {}
+        self.pair_cache: dict[tuple, list[tuple[int, Allowance]]] = {}
+        self.ip_cache: dict[tuple, tuple[tuple[int, Allowance], ...]] = {}
+        self.iso_in, self.iso_eg = tables.iso_in, tables.iso_eg
+        self.not_iso_eg = index.all_bits & ~self.iso_eg
+        self.default_in, self.default_eg = default_ref(INGRESS), default_ref(EGRESS)
+        self.all_atoms = (1 << len(tables.atoms)) - 1
+
+    def conn_at(self, rid: int, dst: int) -> ConnectionSet:
+        matcher = self.t.rules[rid].rule.ports
+        if not matcher.named:
+            return matcher.numeric
+        key = (rid, self.named_sigs[dst])
+        hit = self.conn_cache.get(key)
+        if hit is None:
+            ports = self.port_maps.get(dst)
+            if ports is None:
+                ports = self.port_maps[dst] = self.classes[dst].port_map
+            hit = self.conn_cache[key] = matcher.resolve(ports)
+        return hit
+
+    def column(self, d: int) -> list[tuple[int, Allowance]]:
+        """(source-class bits, allowance) atoms for every source that may reach class ``d``."""
+        t, rules = self.t, self.t.rules
+        if self.iso_in >> d & 1:
+            ins = [(rules[r].peer_bits, self.conn_at(r, d), rules[r].rule.ref) for r in t.in_rules[d]]
+        else:
+            ins = [(t.index.all_bits, ALL_CONNECTIONS, self.default_in)]
+        egs = [(self.not_iso_eg, ALL_CONNECTIONS, self.default_eg)] if self.not_iso_eg else []
+        egs += [(rules[r].source_bits, self.conn_at(r, d), rules[r].rule.ref)
+                for r in t.to_dst[d] + t.to_every_dst]
+        key = (tuple(ins), tuple(egs))
+        combined = self.pair_cache.get(key)
+        if combined is None:
+            combined = self.pair_cache[key] = _combine(ins, egs)
+        return combined
+
+    def from_ip(self, c: int) -> tuple[tuple[int, Allowance], ...]:
+        rules = self.t.rules
+        if self.iso_in >> c & 1:
+            regions = [(rules[r].ip_bits, self.conn_at(r, c), rules[r].rule.ref)
+                       for r in self.t.in_rules[c] if rules[r].ip_bits]
+        else:
+            regions = [(self.all_atoms, ALL_CONNECTIONS, self.default_in)]
+        return _ip_side(regions, INGRESS, self.ip_cache)
+
+    def to_ip(self, c: int) -> tuple[tuple[int, Allowance], ...]:
+        rules = self.t.rules
+        if self.iso_eg >> c & 1:
+            # a named port cannot be resolved on an address: it allows nothing there
+            regions = [(rules[r].ip_bits, rules[r].rule.ports.numeric, rules[r].rule.ref)
+                       for r in self.t.eg_rules[c] if rules[r].ip_bits]
+        else:
+            regions = [(self.all_atoms, ALL_CONNECTIONS, self.default_eg)]
+        return _ip_side(regions, EGRESS, self.ip_cache)
+
+
 def evaluate(cluster: Cluster, compiled: CompiledPolicies | None = None) -> Reachability:
     compiled = compiled if compiled is not None else compile_policies(cluster.policies)
     index = build_index(cluster, compiled)
-    atoms = ip_partition(compiled)
-    starts = [lo for lo, _ in atoms]
-    all_atoms = (1 << len(atoms)) - 1
-    n = len(index.classes)
+    tables = build_tables(index, compiled, ip_partition(compiled))
+    return evaluate_tables(cluster, compiled, tables)
 
-    rules: list[_RuleInfo] = []
-    in_rules: list[list[int]] = [[] for _ in range(n)]
-    eg_rules: list[list[int]] = [[] for _ in range(n)]
-    to_dst: list[list[int]] = [[] for _ in range(n)]
-    to_every_dst: list[int] = []
-    iso_in = iso_eg = 0
-    for t in compiled.targets:
-        selected = index.target_bits(t.namespace, t.pod_selector)
-        if not selected:
-            continue
-        ids = []
-        for r in t.rules:
-            pb = 0
-            for p in r.peers:
-                pb |= index.peer_bits(p)
-            rules.append(_RuleInfo(r, pb, _atom_bits(r.ip_addresses, starts), selected))
-            ids.append(len(rules) - 1)
-        members = list(iter_bits(selected))
-        if t.direction == INGRESS:
-            iso_in |= selected
-            for d in members:
-                in_rules[d].extend(ids)
-        else:
-            iso_eg |= selected
-            for s in members:
-                eg_rules[s].extend(ids)
-            for rid in ids:
-                pb = rules[rid].peer_bits
-                if pb == index.all_bits:
-                    to_every_dst.append(rid)
-                else:
-                    for d in iter_bits(pb):
-                        to_dst[d].append(rid)
 
-    port_maps = [c.port_map for c in index.classes]
-    named_sigs = [c.named_ports for c in index.classes]
-    conn_cache: dict[tuple[int, tuple], ConnectionSet] = {}
-
-    def conn_at(rid: int, dst: int) -> ConnectionSet:
-        matcher = rules[rid].rule.ports
-        if not matcher.named:
-            return matcher.numeric
-        key = (rid, named_sigs[dst])
-        hit = conn_cache.get(key)
-        if hit is None:
-            hit = conn_cache[key] = matcher.resolve(port_maps[dst])
-        return hit
-
-    default_in, default_eg = default_ref(INGRESS), default_ref(EGRESS)
-    not_iso_eg = index.all_bits & ~iso_eg
+def evaluate_tables(cluster: Cluster, compiled: CompiledPolicies, tables: Tables) -> Reachability:
+    ev = _Evaluator(tables)
+    n = len(tables.index.classes)
     class_edges: dict[tuple[int, int], Allowance] = {}
-    pair_cache: dict[tuple, list[tuple[int, Allowance]]] = {}
     for d in range(n):
-        if iso_in >> d & 1:
-            ins = [(rules[r].peer_bits, conn_at(r, d), rules[r].rule.ref) for r in in_rules[d]]
-        else:
-            ins = [(index.all_bits, ALL_CONNECTIONS, default_in)]
-        egs = [(not_iso_eg, ALL_CONNECTIONS, default_eg)] if not_iso_eg else []
-        egs += [(rules[r].source_bits, conn_at(r, d), rules[r].rule.ref)
-                for r in to_dst[d] + to_every_dst]
-        key = (tuple((b, c, r) for b, c, r in ins), tuple((b, c, r) for b, c, r in egs))
-        combined = pair_cache.get(key)
-        if combined is None:
-            combined = pair_cache[key] = _combine(ins, egs)
-        for bits, allowance in combined:
+        for bits, allowance in ev.column(d):
             for s in iter_bits(bits):
                 class_edges[(s, d)] = allowance
-
-    from_ip: dict[int, tuple[tuple[int, Allowance], ...]] = {}
-    to_ip: dict[int, tuple[tuple[int, Allowance], ...]] = {}
-    ip_cache: dict[tuple, tuple[tuple[int, Allowance], ...]] = {}
-    for c in range(n):
-        if iso_in >> c & 1:
-            regions = [(rules[r].ip_bits, conn_at(r, c), rules[r].rule.ref)
-                       for r in in_rules[c] if rules[r].ip_bits]
-        else:
-            regions = [(all_atoms, ALL_CONNECTIONS, default_in)]
-        from_ip[c] = _ip_side(regions, INGRESS, ip_cache)
-        if iso_eg >> c & 1:
-            # a named port cannot be resolved on an address: it allows nothing there
-            regions = [(rules[r].ip_bits, rules[r].rule.ports.numeric, rules[r].rule.ref)
-                       for r in eg_rules[c] if rules[r].ip_bits]
-        else:
-            regions = [(all_atoms, ALL_CONNECTIONS, default_eg)]
-        to_ip[c] = _ip_side(regions, EGRESS, ip_cache)
-
-    return Reachability(cluster, compiled, index, atoms, class_edges, from_ip, to_ip, iso_in, iso_eg)
+    from_ip = {c: ev.from_ip(c) for c in range(n)}
+    to_ip = {c: ev.to_ip(c) for c in range(n)}
+    return Reachability(cluster, compiled, tables.index, tables.atoms, class_edges, from_ip, to_ip,
+                        ev.iso_in, ev.iso_eg, tables)
 
 
 def _combine(ins: list, egs: list) -> list[tuple[int, Allowance]]:
