@@ -245,7 +245,8 @@ def load_paths(paths: Sequence[str], stdin_text: str | None = None) -> LoadResul
             (manifests if isinstance(item, Manifest) else diags).append(item)
     if files and not manifests and not any(d.code == "KR005" for d in diags):
         where = ", ".join(paths) if paths else "the input"
-        diags.append(diagnostic("KR005", None, detail=where))
+        diags.append(diagnostic("KR005", SourceRef(paths[0]) if len(paths) == 1 else None,
+                                detail=where))
     return LoadResult(tuple(manifests), tuple(diags), locator, len(files))
 
 
@@ -280,7 +281,7 @@ def _load_file(path: str, stdin_text: str | None, locator: Locator) -> Iterator[
             node = yaml.compose(chunk.text, Loader=_Loader)
             doc = construct(node)
         except yaml.YAMLError as e:
-            line = chunk.first_line + _mark_line(e)
+            line = chunk.first_line + _mark_line(e, chunk.text)
             yield diagnostic("KR001", SourceRef(path, line, chunk.index), detail=_yaml_problem(e))
             continue
         if doc is None:
@@ -349,9 +350,16 @@ def _content_offset(text: str) -> int:
     return 0
 
 
-def _mark_line(e: yaml.YAMLError) -> int:
+def _mark_line(e: yaml.YAMLError, text: str = "") -> int:
+    """0-based line of a YAML error; an error found at the end of the text (an unclosed
+    bracket, say) is placed where the construct it was reading began."""
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-    return mark.line if mark is not None else 0
+    if mark is None:
+        return 0
+    context = getattr(e, "context_mark", None)
+    if context is not None and text and mark.line >= text.rstrip("\n").count("\n") + 1:
+        return context.line
+    return mark.line
 
 
 def _yaml_problem(e: yaml.YAMLError) -> str:

@@ -111,6 +111,20 @@ def can(engine: Engine, src: str, dst: str, port: int | None = None,
     if port is not None and not 1 <= port <= 65535:
         raise QueryError(f"port {port} is out of range 1-65535")
     bs, bd = bind(engine, engine.resolve(src), "src"), bind(engine, engine.resolve(dst), "dst")
+    return can_bound(engine, bs, bd, port, protocol)
+
+
+def bind_new_namespace(engine: Engine, name: str) -> Bound:
+    """A new pod, any labels, in a namespace that does not exist yet (any labels but the
+    name label of an existing namespace)."""
+    from ..endpoints import NewPod
+    pod = SymbolicPod(name, engine.encoding, frozenset(), True)
+    endpoint = NewPod(None)
+    return Bound(Hypothetical(endpoint), pod, [pod.hypothetical(None, endpoint.pod_selector)], [])
+
+
+def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
+              protocol: str | None = None, explain: bool = True) -> Verdict:
     flow = Flow.fresh()
     base = bs.domain + bd.domain + flow.domain(protocol, port) + _not_same_pod(bs, bd)
     eg, ing = sides(engine, bs.term, bd.term, flow)
@@ -127,6 +141,8 @@ def can(engine: Engine, src: str, dst: str, port: int | None = None,
         return Verdict(**head, answer=Answer.YES, witness=witness,
                        egress=_allowed_report(EGRESS, eg, model),
                        ingress=_allowed_report(INGRESS, ing, model))
+    if not explain:
+        return Verdict(**head, answer=Answer.NO)
     return _denied(engine, head, base, bs, bd, eg, ing, flow, protocol, port)
 
 

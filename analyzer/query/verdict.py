@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..compile import RuleRef
+from ..connset import ConnectionSet
 
 
 class Answer(str, Enum):
@@ -97,3 +98,59 @@ class Verdict:
     @property
     def allowed(self) -> bool:
         return self.answer is Answer.YES
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    """One endpoint of a who-can-reach / reachable-from answer. ``group`` is ``workload``,
+    ``external`` or ``hypothetical``; hypothetical rows carry a witness instead of a full port set."""
+
+    group: str
+    name: str
+    namespace: str | None
+    conns: ConnectionSet | None = None
+    witness: Witness | None = None
+
+
+@dataclass(frozen=True)
+class PeerReport:
+    endpoint: str
+    direction: str  # "to": who can reach endpoint; "from": what endpoint can reach
+    port: int | None
+    rows: tuple[PeerRow, ...]
+    unknown: tuple[str, ...] = ()  # hypothetical sources the solver could not decide
+
+
+@dataclass(frozen=True)
+class IsolationVerdict:
+    """Is every possible pod of ``namespace`` isolated in ``direction``? ``answer`` YES is a proof;
+    NO comes with ``escape``: the labels of a pod no policy selects."""
+
+    namespace: str
+    direction: str
+    answer: Answer
+    escape: PodWitness | None = None
+    policies: tuple[RuleRef, ...] = ()  # the policies of that direction in the namespace
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One exposure: ``workload`` is reachable from ``source`` on ``conns``."""
+
+    severity: str  # critical | high | medium | low
+    kind: str  # internet | new-namespace | new-pod | other-namespace | not-isolated
+    workload: str
+    source: str
+    conns: ConnectionSet | None
+    allowed_by: tuple[RuleRef, ...] = ()
+    witness: Witness | None = None
+
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class ExposureReport:
+    findings: tuple[Finding, ...]
+    unknown: tuple[str, ...] = ()

@@ -62,3 +62,38 @@ def document(v: Verdict, locate: Locate) -> dict[str, Any]:
 
 def render(v: Verdict, locate: Locate = lambda ref: None) -> str:
     return json.dumps(document(v, locate), indent=1) + "\n"
+
+
+def render_peers(report, locate: Locate = lambda ref: None) -> str:
+    doc = {"schema": "kreach.peers/v1", "endpoint": report.endpoint, "direction": report.direction,
+           "port": report.port,
+           "peers": [{"group": r.group, "name": r.name, "namespace": r.namespace,
+                      "protocols": r.conns.to_json() if r.conns is not None else None,
+                      "witness": None if r.witness is None else {
+                          "src": endpoint(r.witness.src), "dst": endpoint(r.witness.dst),
+                          "protocol": r.witness.protocol, "port": r.witness.port}}
+                     for r in report.rows],
+           "unknown": list(report.unknown)}
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def render_isolation(v, locate: Locate = lambda ref: None) -> str:
+    doc = {"schema": "kreach.isolation/v1", "namespace": v.namespace,
+           "direction": v.direction.lower(), "answer": v.answer.value,
+           "escape": None if v.escape is None else endpoint(v.escape),
+           "policies": [rule(r, locate) for r in v.policies], "note": v.note}
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def render_exposure(report, locate: Locate = lambda ref: None) -> str:
+    doc = {"schema": "kreach.exposure/v1",
+           "findings": [{"severity": f.severity, "kind": f.kind, "workload": f.workload,
+                         "source": f.source,
+                         "protocols": f.conns.to_json() if f.conns is not None else None,
+                         "allowed_by": [rule(r, locate) for r in f.allowed_by],
+                         "witness": None if f.witness is None else {
+                             "src": endpoint(f.witness.src), "dst": endpoint(f.witness.dst),
+                             "protocol": f.witness.protocol, "port": f.witness.port}}
+                        for f in report.findings],
+           "unknown": list(report.unknown)}
+    return json.dumps(doc, indent=1) + "\n"

@@ -77,3 +77,59 @@ def render(v: Verdict, locate: Locate = lambda ref: None) -> str:
     if v.note:
         lines.append(f"  note: {v.note}")
     return "\n".join(lines) + "\n"
+
+
+def render_peers(report, locate: Locate = lambda ref: None) -> str:
+    """who-can-reach / reachable-from, grouped: workloads, external addresses, new pods."""
+    arrow = "can be reached from" if report.direction == "to" else "can reach"
+    port = f" on port {report.port}" if report.port is not None else ""
+    lines = [f"{report.endpoint} {arrow}{port}:"]
+    titles = {"workload": "workloads", "external": "addresses", "hypothetical": "pods that do not exist yet"}
+    for group in ("workload", "external", "hypothetical"):
+        rows = [r for r in report.rows if r.group == group]
+        if not rows:
+            continue
+        lines.append(f"  {titles[group]}:")
+        for r in rows:
+            if r.witness is not None:
+                who = r.witness.src if report.direction == "to" else r.witness.dst
+                lines.append(f"    {r.name}: e.g. {r.witness.protocol} {r.witness.port}, "
+                             f"{endpoint_text(who)}")
+            else:
+                lines.append(f"    {r.name} : {r.conns.to_text()}")
+    if not report.rows:
+        lines.append("  nothing")
+    for u in report.unknown:
+        lines.append(f"  unknown (solver gave up): {u}")
+    return "\n".join(lines) + "\n"
+
+
+def render_isolation(v, locate: Locate = lambda ref: None) -> str:
+    d = v.direction.lower()
+    if v.answer.value == "yes":
+        head = f"yes: every possible pod of {v.namespace} is isolated for {d}"
+    elif v.answer.value == "no":
+        head = f"no: a pod of {v.namespace} can escape {d} isolation"
+    else:
+        head = f"unknown: {v.note}"
+    lines = [head]
+    if v.escape is not None:
+        lines.append(f"  escaping pod: {endpoint_text(v.escape)}")
+    lines += [f"  {ref_text(r, locate)}" for r in v.policies] or [f"  no {d} policy in {v.namespace}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_exposure(report, locate: Locate = lambda ref: None) -> str:
+    lines = []
+    for f in report.findings:
+        what = f.conns.to_text() if f.conns is not None else (
+            f"e.g. {f.witness.protocol} {f.witness.port}, {endpoint_text(f.witness.src)}"
+            if f.witness else "everything (no policy isolates it for ingress)")
+        lines.append(f"{f.severity.upper():8} {f.kind:15} {f.workload} <= {f.source}: {what}")
+        for r in f.allowed_by:
+            lines.append(f"         allowed by {ref_text(r, locate)}")
+    for u in report.unknown:
+        lines.append(f"UNKNOWN  (solver gave up) {u}")
+    if not lines:
+        lines.append("no exposure found")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,40 @@
+"""``isolated NS``: is every possible pod of a namespace isolated in a direction?
+
+Proved with Z3 over a hypothetical pod with any labels: "yes" means no label assignment escapes
+every policy of the namespace; "no" comes with one that does.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from ..endpoints import NewPod
+from ..model import EGRESS, INGRESS
+from .can import _hypothetical_witness, _solver, bind
+from .engine import Engine, Hypothetical, QueryError
+from .verdict import Answer, IsolationVerdict
+
+
+def isolated(engine: Engine, namespace: str, direction: str) -> IsolationVerdict:
+    if direction not in (INGRESS, EGRESS):
+        raise QueryError(f"direction must be {INGRESS} or {EGRESS}, not {direction!r}")
+    enc = engine.encoding
+    if namespace not in enc.ns_index:
+        raise QueryError(f"namespace {namespace} is not in the input")
+    b = bind(engine, Hypothetical(NewPod(namespace)), "pod")
+    policies = tuple(sorted(t.ref for t in enc.targets.get((direction, namespace), ())))
+    iso = enc.isolated(direction, b.term)
+    if iso is True:
+        return IsolationVerdict(namespace, direction, Answer.YES, None, policies)
+    s = _solver(engine)
+    s.add(*b.domain)
+    if iso is not False:
+        s.add(z3.Not(iso))
+    r = s.check()
+    if r == z3.unsat:
+        return IsolationVerdict(namespace, direction, Answer.YES, None, policies)
+    if r == z3.unknown:
+        return IsolationVerdict(namespace, direction, Answer.UNKNOWN, None, policies,
+                                f"solver gave up: {s.reason_unknown()}")
+    return IsolationVerdict(namespace, direction, Answer.NO,
+                            _hypothetical_witness(enc, b, s.model()), policies)

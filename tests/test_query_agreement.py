@@ -1,0 +1,208 @@
+"""Two engines agree: the Z3 query engine and the concrete class engine give the same answer for
+every pod pair, pod -> address and address -> pod, on generated clusters.
+
+Hypothesis builds small clusters directly as model objects: 2-3 namespaces with labels, 3-6 pods
+with labels and named container ports, 1-5 policies with random selectors (matchLabels and all
+four matchExpressions operators), peers of every kind (ipBlock with except), numeric, named and
+ranged ports of TCP/UDP/SCTP, ingress and egress, policyTypes present or absent.
+
+The default profile keeps the file well under a minute. For a long run::
+
+    KREACH_HYPOTHESIS_PROFILE=long pytest tests/test_query_agreement.py
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from analyzer.compile import compile_policies
+from analyzer.connset import cidr_interval
+from analyzer.evaluate import evaluate
+from analyzer.model import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, IPBlock,
+                            Namespace, NetworkPolicy, Peer, Pod, PortSpec, Rule, Workload)
+from analyzer.query.can import can
+from analyzer.query.engine import Engine, QueryOptions
+from analyzer.selectors import LabelSelector, Requirement
+from analyzer.source import SourceRef
+
+settings.register_profile("default", max_examples=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=1500, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("KREACH_HYPOTHESIS_PROFILE", "default"))
+
+SRC = SourceRef("gen.yaml", 1)
+KEYS = ("app", "tier", "team")
+VALUES = ("x", "y", "z")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+PORT_NAMES = ("http", "dns", "metrics")
+PORT_NUMBERS = (53, 80, 81, 8080)
+CIDRS = ("10.0.0.0/8", "0.0.0.0/0", "192.168.1.0/24", "2001:db8::/32", "::/0")
+EXCEPTS = {"10.0.0.0/8": ("10.1.0.0/16",), "0.0.0.0/0": ("10.0.0.0/8",),
+           "2001:db8::/32": ("2001:db8:1::/48",)}
+SAMPLE_PORTS = (53, 80, 81, 443, 8080)
+SAMPLE_ADDRESSES = ("10.1.2.3", "10.2.0.1", "192.168.1.7", "8.8.8.8", "2001:db8:1::5",
+                    "2001:db8:2::5", "fe80::1")
+
+labels_st = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3)
+
+
+@st.composite
+def selectors(draw) -> LabelSelector:
+    exprs = []
+    for _ in range(draw(st.integers(0, 2))):
+        op = draw(st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist")))
+        values = frozenset(draw(st.sets(st.sampled_from(VALUES), min_size=1, max_size=2))) \
+            if op in ("In", "NotIn") else frozenset()
+        exprs.append(Requirement(draw(st.sampled_from(KEYS)), op, values))
+    match = draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=1))
+    return LabelSelector.build(match, tuple(exprs))
+
+
+@st.composite
+def peers(draw, namespaces) -> Peer:
+    kind = draw(st.sampled_from(("pod", "ns", "both", "ip", "ns-name")))
+    if kind == "pod":
+        return Peer(pod_selector=draw(selectors()))
+    if kind == "ns":
+        return Peer(namespace_selector=draw(selectors()))
+    if kind == "ns-name":
+        return Peer(namespace_selector=LabelSelector.build(
+            {NAME_LABEL: draw(st.sampled_from(namespaces))}))
+    if kind == "both":
+        return Peer(pod_selector=draw(selectors()), namespace_selector=draw(selectors()))
+    cidr = draw(st.sampled_from(CIDRS))
+    excepts = EXCEPTS.get(cidr, ()) if draw(st.booleans()) else ()
+    return Peer(ip_block=IPBlock(cidr, excepts))
+
+
+@st.composite
+def port_specs(draw) -> PortSpec:
+    proto = draw(st.sampled_from(PROTOCOLS))
+    kind = draw(st.sampled_from(("number", "range", "name", "all")))
+    if kind == "number":
+        return PortSpec(proto, draw(st.sampled_from(PORT_NUMBERS)))
+    if kind == "range":
+        lo = draw(st.sampled_from(PORT_NUMBERS))
+        return PortSpec(proto, lo, lo + draw(st.integers(0, 100)))
+    if kind == "name":
+        return PortSpec(proto, draw(st.sampled_from(PORT_NAMES)))
+    return PortSpec(proto)
+
+
+@st.composite
+def rules(draw, direction, namespaces) -> tuple[Rule, ...]:
+    out = []
+    for i in range(draw(st.integers(0, 2))):
+        ps = draw(st.one_of(st.none(), st.lists(peers(namespaces), min_size=1, max_size=2)))
+        ports = draw(st.one_of(st.none(), st.lists(port_specs(), min_size=1, max_size=2)))
+        out.append(Rule(direction, i, tuple(ps) if ps else None, tuple(ports) if ports else None))
+    return tuple(out)
+
+
+@st.composite
+def clusters(draw) -> Cluster:
+    names = [f"n{i}" for i in range(draw(st.integers(2, 3)))]
+    namespaces = tuple(Namespace(n, tuple(sorted({**draw(labels_st), NAME_LABEL: n}.items())), SRC)
+                       for n in names)
+    pods, workloads = [], []
+    for i in range(draw(st.integers(3, 6))):
+        ns = draw(st.sampled_from(names))
+        ports = tuple(ContainerPort(draw(st.sampled_from(PORT_NUMBERS)), draw(st.sampled_from(PROTOCOLS)),
+                                    name)
+                      for name in draw(st.sets(st.sampled_from(PORT_NAMES), max_size=2)))
+        w = Workload("Pod", ns, f"p{i}", tuple(sorted(draw(labels_st).items())), SRC)
+        workloads.append(w)
+        pods.append(Pod(ns, f"p{i}", w.id, w.labels, ports, False, SRC))
+    policies = []
+    for i in range(draw(st.integers(1, 5))):
+        ns = draw(st.sampled_from(names))
+        ingress = draw(rules(INGRESS, names))
+        egress = draw(rules(EGRESS, names))
+        types = draw(st.one_of(st.none(), st.sets(st.sampled_from((INGRESS, EGRESS)), min_size=1)))
+        if types is None:  # defaulted as the API server does
+            types = {INGRESS} | ({EGRESS} if egress else set())
+        policies.append(NetworkPolicy(ns, f"np{i}", draw(selectors()), frozenset(types),
+                                      ingress, egress, SRC))
+    return Cluster(namespaces, tuple(workloads), tuple(pods), (), tuple(policies))
+
+
+def concrete_answers(cluster: Cluster):
+    """(src, dst, protocol, port) -> allowed, from the class engine."""
+    reach = evaluate(cluster)
+    cls = reach.index.pod_class
+    starts = [lo for lo, _ in reach.ip_atoms]
+
+    def atom(addr: int) -> int:
+        return max(i for i, s in enumerate(starts) if s <= addr)
+
+    def conns_ip(regions, addr: int):
+        a = atom(addr)
+        return [al.conns for bits, al in regions if bits >> a & 1]
+
+    out = {}
+    for i, p in enumerate(cluster.pods):
+        for j, q in enumerate(cluster.pods):
+            if i == j:
+                continue
+            edge = reach.class_edges.get((cls[i], cls[j]))
+            for proto in PROTOCOLS:
+                for port in SAMPLE_PORTS:
+                    out[(f"{p.namespace}/pod/{p.name}", f"{q.namespace}/pod/{q.name}", proto, port)] = \
+                        edge is not None and edge.conns.allows(proto, port)
+        for text in SAMPLE_ADDRESSES:
+            addr = cidr_interval(text)[0]
+            to = conns_ip(reach.to_ip.get(cls[i], ()), addr)
+            frm = conns_ip(reach.from_ip.get(cls[i], ()), addr)
+            for proto in PROTOCOLS:
+                for port in SAMPLE_PORTS:
+                    out[(f"{p.namespace}/pod/{p.name}", text, proto, port)] = \
+                        any(c.allows(proto, port) for c in to)
+                    out[(text, f"{p.namespace}/pod/{p.name}", proto, port)] = \
+                        any(c.allows(proto, port) for c in frm)
+    return out
+
+
+def _assert_agree(cluster: Cluster, options: QueryOptions, sample) -> None:
+    engine = Engine(cluster, compile_policies(cluster.policies), options=options)
+    expected = concrete_answers(cluster)
+    for key in sample(sorted(expected)):
+        src, dst, proto, port = key
+        verdict = can(engine, src, dst, port=port, protocol=proto)
+        assert verdict.answer.value in ("yes", "no"), verdict
+        assert verdict.allowed == expected[key], (
+            f"{src} -> {dst} {proto} {port}: z3 says {verdict.answer.value}, "
+            f"class engine says {expected[key]}\n{cluster.policies}\n{cluster.pods}")
+
+
+@given(clusters(), st.randoms(use_true_random=False))
+def test_z3_and_class_engine_agree_on_known_pods(cluster, rnd):
+    _assert_agree(cluster, QueryOptions(), lambda keys: rnd.sample(keys, min(len(keys), 60)))
+
+
+@given(clusters(), st.randoms(use_true_random=False))
+def test_symbolic_encoding_of_known_pods_agrees_too(cluster, rnd):
+    """The same, with known pods encoded as Z3 label variables (the encoding hypothetical pods
+    use), so selector, namespace and named-port formulas are checked as well."""
+    _assert_agree(cluster, QueryOptions(symbolic=True),
+                  lambda keys: rnd.sample(keys, min(len(keys), 25)))
+
+
+@given(clusters())
+def test_any_port_question_agrees_with_the_union_of_ports(cluster):
+    engine = Engine(cluster, compile_policies(cluster.policies))
+    reach = evaluate(cluster)
+    cls = reach.index.pod_class
+    for i, p in enumerate(cluster.pods):
+        for j, q in enumerate(cluster.pods):
+            if i != j:
+                edge = reach.class_edges.get((cls[i], cls[j]))
+                verdict = can(engine, f"{p.namespace}/pod/{p.name}", f"{q.namespace}/pod/{q.name}")
+                assert verdict.allowed == (edge is not None and bool(edge.conns)), verdict
+                if verdict.allowed:
+                    w = verdict.witness
+                    assert edge.conns.allows(w.protocol, w.port)
+
+
