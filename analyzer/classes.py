@@ -12,7 +12,7 @@ by namespace, so each namespace is one contiguous bit range.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Mapping
 
 from .compile import AnyPeer, CompiledPolicies, IPPeer, PodPeer
 from .model import Cluster
@@ -42,11 +42,24 @@ class PodClass:
         return {k: frozenset(v) for k, v in out.items()}
 
 
-def iter_bits(bits: int) -> Iterator[int]:
-    while bits:
-        low = bits & -bits
-        yield low.bit_length() - 1
-        bits ^= low
+def iter_bits(bits: int) -> list[int]:
+    """Indexes of the set bits, lowest first (a list: cheaper than a generator here)."""
+    out: list[int] = []
+    if bits < (1 << 256):
+        while bits:
+            low = bits & -bits
+            out.append(low.bit_length() - 1)
+            bits ^= low
+        return out
+    # on wide ints each & and ^ costs a pass over all words; one pass through the digits
+    # is linear instead
+    digits = bin(bits)[:1:-1]
+    find, append = digits.find, out.append
+    i = find("1")
+    while i >= 0:
+        append(i)
+        i = find("1", i + 1)
+    return out
 
 
 @dataclass

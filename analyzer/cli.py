@@ -310,3 +310,6 @@ def isolated_(
     answers = {v.answer for v in verdicts}
     raise typer.Exit(EXIT_BAD_INPUT if Answer.UNKNOWN in answers
                      else EXIT_FINDINGS if Answer.NO in answers else EXIT_OK)
+
+from .cli_check import register as _register_check
+_register_check(app)

@@ -251,17 +251,24 @@ class _Evaluator:
     def column(self, d: int) -> list[tuple[int, Allowance]]:
         """(source-class bits, allowance) atoms for every source that may reach class ``d``."""
         t, rules = self.t, self.t.rules
-        if self.iso_in >> d & 1:
-            ins = [(rules[r].peer_bits, self.conn_at(r, d), rules[r].rule.ref) for r in t.in_rules[d]]
+        isolated = self.iso_in >> d & 1
+        in_ids = tuple(t.in_rules[d]) if isolated else ()
+        eg_ids = tuple(t.to_dst[d])
+        # the regions are functions of the rule ids and, for named ports, of d's container ports
+        named = self.named_sigs[d] if self.named_sigs[d] and any(
+            rules[r].rule.ports.named for r in in_ids + eg_ids + tuple(t.to_every_dst)) else ()
+        key = (isolated, in_ids, eg_ids, named)
+        combined = self.pair_cache.get(key)
+        if combined is not None:
+            return combined
+        if isolated:
+            ins = [(rules[r].peer_bits, self.conn_at(r, d), rules[r].rule.ref) for r in in_ids]
         else:
             ins = [(t.index.all_bits, ALL_CONNECTIONS, self.default_in)]
         egs = [(self.not_iso_eg, ALL_CONNECTIONS, self.default_eg)] if self.not_iso_eg else []
         egs += [(rules[r].source_bits, self.conn_at(r, d), rules[r].rule.ref)
-                for r in t.to_dst[d] + t.to_every_dst]
-        key = (tuple(ins), tuple(egs))
-        combined = self.pair_cache.get(key)
-        if combined is None:
-            combined = self.pair_cache[key] = _combine(ins, egs)
+                for r in eg_ids + tuple(t.to_every_dst)]
+        combined = self.pair_cache[key] = _combine(ins, egs)
         return combined
 
     def from_ip(self, c: int) -> tuple[tuple[int, Allowance], ...]:

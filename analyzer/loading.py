@@ -26,6 +26,10 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# kreach's own files and tool configs that live beside manifests: skipped when a directory is
+# walked (still read when named explicitly)
+CONFIG_FILES = frozenset({"kreach.yaml", "kreach.yml", ".pre-commit-config.yaml",
+                          ".pre-commit-hooks.yaml"})
 _DOC_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
 _DOC_END = re.compile(r"^\.\.\.[ \t]*$", re.MULTILINE)
 
@@ -204,8 +208,9 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
             found = []
             for root, dirs, names in os.walk(p):
                 dirs.sort()
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
                 found += [os.path.join(root, n) for n in sorted(names)
-                          if n.lower().endswith(MANIFEST_SUFFIXES)]
+                          if n.lower().endswith(MANIFEST_SUFFIXES) and n not in CONFIG_FILES]
             if not found:
                 diags.append(diagnostic("KR005", SourceRef(p), detail=f"directory {p}"))
             files += found

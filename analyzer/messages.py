@@ -4,6 +4,7 @@ Codes are stable: users filter and suppress them, CI systems key on them. Never 
 for a different meaning; retire it instead.
 
 KR0xx  reading input        KR1xx  validating objects        KR2xx  semantic notes
+KR3xx  assertion files (kreach check)
 """
 
 from __future__ import annotations
@@ -42,6 +43,22 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR201": (Severity.WARNING, "{kind} {name} uses hostNetwork: kreach applies NetworkPolicies to it "
                                 "as written, but whether the network plugin enforces them for "
                                 "host-network pods is implementation-defined (docs/semantics.md)"),
+    # --- assertion files (kreach check) ----------------------------------------------------
+    "KR301": (Severity.ERROR, "cannot read assertion file: {detail}"),
+    "KR302": (Severity.ERROR, "YAML syntax error in the assertion file: {detail}"),
+    "KR303": (Severity.ERROR, "{where}: unknown key {key!r}{hint}"),
+    "KR304": (Severity.ERROR, "{where}: missing required key {key!r}"),
+    "KR305": (Severity.ERROR, "{where}: {key} must be {expected}, not {found}"),
+    "KR306": (Severity.ERROR, "{where}: invalid endpoint in {key}: {detail}"),
+    "KR307": (Severity.ERROR, "{where}: {key} {endpoint!r} matches nothing in the manifests"),
+    "KR308": (Severity.ERROR, "{where}: cannot tell what to check; expected one of the keys "
+                              "{expected}{hint}"),
+    "KR309": (Severity.ERROR, "duplicate assertion name {name!r}, first used at line {line}"),
+    "KR310": (Severity.ERROR, "no assertion file: {detail}"),
+    "KR311": (Severity.ERROR, "pyproject.toml [tool.kreach]: {detail}"),
+    "KR312": (Severity.WARNING, "the assertion file holds no assertions"),
+    "KR313": (Severity.ERROR, "{where}: namespace {namespace!r} is not in the manifests"),
+    "KR314": (Severity.ERROR, "{where}: {key} takes {expected}; {endpoint!r} is {found}"),
 }
 
 

@@ -29,6 +29,7 @@ def exposure(engine: Engine, source: str | None = None) -> ExposureReport:
     findings: list[Finding] = []
     unknown: list[str] = []
     by_wl = pods_by_workload(cluster.pods)
+    incoming = _incoming_from_other_namespaces(engine) if source != "internet" else {}
     for w in sorted(cluster.workloads, key=lambda w: w.id):
         pods = [pod_pos[id(p)] for p in by_wl.get(w.id, [])]
         if not pods:
@@ -48,8 +49,14 @@ def exposure(engine: Engine, source: str | None = None) -> ExposureReport:
                                         "internet", conns, tuple(sorted(refs))))
         if not isolated or source == "internet":
             continue
-        findings += _from_other_namespaces(engine, w.namespace, classes)
-        hyp, unk = _from_new_pods(engine, w, classes, same_namespace=source != "namespace")
+        per_ns: dict[str, tuple[ConnectionSet, frozenset[RuleRef]]] = {}
+        for c in classes:
+            for ns, (conns, refs) in incoming.get(c, {}).items():
+                old = per_ns.get(ns, (NO_CONNECTIONS, frozenset()))
+                per_ns[ns] = (old[0] | conns, old[1] | refs)
+        findings += [Finding("medium", "other-namespace", w.id, f"existing pods in {ns}", conns,
+                             tuple(sorted(refs))) for ns, (conns, refs) in sorted(per_ns.items())]
+        hyp, unk = _from_new_pods(engine, w, pods, classes, same_namespace=source != "namespace")
         findings += hyp
         unknown += unk
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -57,23 +64,19 @@ def exposure(engine: Engine, source: str | None = None) -> ExposureReport:
     return ExposureReport(tuple(findings), tuple(unknown))
 
 
-def _from_other_namespaces(engine: Engine, namespace: str, classes: set[int]) -> list[Finding]:
+def _incoming_from_other_namespaces(engine: Engine):
+    """dst class -> source namespace -> (connections, ingress rules), in one pass."""
     reach = engine.reachability
-    index = reach.index
-    per_ns: dict[str, tuple[ConnectionSet, set[RuleRef]]] = {}
+    classes = reach.index.classes
+    out: dict[int, dict[str, tuple[ConnectionSet, frozenset[RuleRef]]]] = {}
     for (s, d), a in reach.class_edges.items():
-        if d in classes and index.classes[s].namespace != namespace:
-            ns = index.classes[s].namespace
-            conns, refs = per_ns.get(ns, (NO_CONNECTIONS, set()))
-            per_ns[ns] = (conns | a.conns, refs | {r for r in a.ingress if not r.is_default})
-    wid = _workload_of(engine, classes)
-    return [Finding("medium", "other-namespace", wid, f"existing pods in {ns}", conns,
-                    tuple(sorted(refs))) for ns, (conns, refs) in sorted(per_ns.items())]
-
-
-def _workload_of(engine: Engine, classes: set[int]) -> str:
-    c = min(classes)
-    return engine.cluster.pods[engine.reachability.index.classes[c].pods[0]].workload
+        ns = classes[s].namespace
+        if ns == classes[d].namespace:
+            continue
+        per = out.setdefault(d, {})
+        conns, refs = per.get(ns, (NO_CONNECTIONS, frozenset()))
+        per[ns] = (conns | a.conns, refs | {r for r in a.ingress if not r.is_default})
+    return out
 
 
 def _candidate_namespaces(engine: Engine, namespace: str, classes: set[int]) -> tuple[set[str], bool]:
@@ -100,14 +103,14 @@ def _candidate_namespaces(engine: Engine, namespace: str, classes: set[int]) -> 
     return names, new
 
 
-def _from_new_pods(engine: Engine, w, classes: set[int], same_namespace: bool):
+def _from_new_pods(engine: Engine, w, pods: list[int], classes: set[int], same_namespace: bool):
     names, new = _candidate_namespaces(engine, w.namespace, classes)
     if not same_namespace:
         names.discard(w.namespace)
+    if not names and not new:
+        return [], []
     dst = bind(engine, ExistingPods(WorkloadRef(w.namespace, w.name, w.kind),
-                                    engine.encoding.group(
-                                        i for i, p in enumerate(engine.cluster.pods)
-                                        if p.workload == w.id)), "dst")
+                                    engine.encoding.group(pods)), "dst")
     out, unknown = [], []
     asks = [(n, bind(engine, Hypothetical(NewPod(n)), "src")) for n in sorted(names)]
     if new:

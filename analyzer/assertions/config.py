@@ -1,0 +1,72 @@
+"""Finding the assertion file, ruff-style: walk up from the working directory to the nearest
+``pyproject.toml`` with a ``[tool.kreach]`` table (``assertions = "path"``, relative to that
+file) or the nearest ``kreach.yaml``, whichever comes first; stop at the repository root."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+
+from ..diagnostics import Diagnostic
+from ..messages import diagnostic
+from ..source import SourceRef
+
+DEFAULT_NAME = "kreach.yaml"
+CONFIG_KEYS = ("assertions",)
+
+
+@dataclass(frozen=True)
+class Found:
+    path: str | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def find_assertion_file(start: str = ".") -> Found:
+    """The assertion file for a run started in ``start``."""
+    here = os.path.abspath(start)
+    while True:
+        pyproject = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(pyproject):
+            found = _from_pyproject(pyproject)
+            if found is not None:
+                return found
+        candidate = os.path.join(here, DEFAULT_NAME)
+        if os.path.isfile(candidate):
+            return Found(_shorten(candidate))
+        parent = os.path.dirname(here)
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
+            return Found(None, (diagnostic(
+                "KR310", None, detail=f"no {DEFAULT_NAME} and no [tool.kreach] in a pyproject.toml "
+                f"from {os.path.abspath(start)} up to {here}; pass the file to kreach check"),))
+        here = parent
+
+
+def _from_pyproject(path: str) -> Found | None:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        return Found(None, (diagnostic("KR311", SourceRef(_shorten(path)), detail=str(e)),))
+    table = data.get("tool", {}).get("kreach")
+    if table is None:
+        return None
+    diags = [diagnostic("KR311", SourceRef(_shorten(path)), detail=f"unknown key {k!r}; expected "
+                        + ", ".join(CONFIG_KEYS)) for k in table if k not in CONFIG_KEYS]
+    target = table.get("assertions", DEFAULT_NAME)
+    if not isinstance(target, str) or not target:
+        diags.append(diagnostic("KR311", SourceRef(_shorten(path)),
+                                detail="assertions must be a path to the assertion file"))
+        return Found(None, tuple(diags))
+    full = os.path.join(os.path.dirname(path), target)
+    if not os.path.isfile(full):
+        diags.append(diagnostic("KR310", SourceRef(_shorten(path)),
+                                detail=f"{target} (named by [tool.kreach] assertions) does not exist"))
+        return Found(None, tuple(diags))
+    return Found(_shorten(full), tuple(diags))
+
+
+def _shorten(path: str) -> str:
+    """Relative to the working directory when below it: reports then name files as CI does."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel

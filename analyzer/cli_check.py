@@ -1,0 +1,94 @@
+"""``kreach check``: run the assertions of a ``kreach.yaml`` file (see docs/ci.md).
+
+Thin like the rest of the CLI: find the file, call :func:`analyzer.assertions.check_file`, pick a
+writer, map the outcome to an exit code: 0 every assertion passed, 1 some failed, 2 bad input
+(an unreadable or invalid assertion file, an endpoint that names nothing, manifests with errors
+that leave nothing to analyse, or an answer the solver could not give).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+    sarif = "sarif"
+
+
+def exit_code(report) -> int:
+    from .assertions.results import Status
+    from .diagnostics import has_errors
+
+    if report.file is None or not report.results and has_errors(report.diagnostics):
+        return EXIT_BAD_INPUT
+    statuses = {r.status for r in report.results}
+    if Status.ERROR in statuses or Status.UNKNOWN in statuses:
+        return EXIT_BAD_INPUT
+    if any(d.source is not None and d.source.file == report.file and d.severity.value == "error"
+           for d in report.diagnostics):
+        return EXIT_BAD_INPUT  # an assertion that could not be read is never silently skipped
+    return EXIT_FAILED if Status.FAILED in statuses else EXIT_OK
+
+
+def check(
+    file: Optional[Path] = typer.Argument(
+        None, help="Assertion file (default: kreach.yaml, or [tool.kreach] assertions in the "
+                   "nearest pyproject.toml)."),
+    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when assertions fail."),
+    timeout: float = typer.Option(5.0, "--timeout", help="Seconds per solver call."),
+    schema: bool = typer.Option(True, "--schema/--no-schema",
+                                help="Validate objects against the Kubernetes JSON schemas."),
+    k8s_version: Optional[str] = typer.Option(None, "--k8s-version",
+                                              help="Kubernetes version of the schemas (default: latest)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
+) -> None:
+    """Run every assertion of an assertion file. Exit 0 all pass, 1 some fail, 2 bad input."""
+    from .assertions import CheckOptions, CheckReport, check_file, find_assertion_file
+    from .diagnostics import Severity
+    from .writers.check_formats import render_check
+
+    if file is None:
+        found = find_assertion_file(".")
+        path, diags = found.path, found.diagnostics
+    else:
+        path, diags = str(file), ()
+    if path is None:
+        report = CheckReport(None, (), (), tuple(diags))
+    else:
+        try:
+            report = check_file(path, CheckOptions(timeout_ms=int(timeout * 1000), schema=schema,
+                                                   k8s_version=k8s_version))
+        except ValueError as e:  # e.g. an unsupported --k8s-version
+            typer.echo(f"kreach: error: {e}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        report = CheckReport(report.file, report.manifests, report.results,
+                             tuple(diags) + report.diagnostics)
+    if fmt not in (CheckFormat.github, CheckFormat.sarif, CheckFormat.json):  # those carry them
+        for d in report.diagnostics:
+            if not quiet or d.severity is Severity.ERROR:
+                typer.echo(str(d), err=True)
+    text = render_check(report, fmt.value)
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+    code = exit_code(report)
+    raise typer.Exit(EXIT_OK if exit_zero and code == EXIT_FAILED else code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``check`` command to the ``kreach`` application."""
+    app.command("check")(check)
