@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx is imported only when a graph is built
+    import networkx as nx
 
 from .diagnostics import Diagnostic, Severity, has_errors, sort_key
 from .evaluate import Reachability, evaluate
-from .graph import Level, build_graph
 from .loading import Locator, load_paths
 from .model import Cluster, build_cluster
 
 
 @dataclass(frozen=True)
 class Options:
-    level: Level = "workload"
+    level: Literal["workload", "pod"] = "workload"
     k8s_version: str | None = None
     schema: bool = True  # validate against the Kubernetes JSON schemas
 
@@ -35,7 +35,9 @@ class Analysis:
     objects: int = 0  # usable objects after validation
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> "nx.DiGraph":
+        from .graph import build_graph
+
         return build_graph(self.reachability, self.options.level)
 
     @property

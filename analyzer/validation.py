@@ -99,26 +99,47 @@ class SchemaIssue:
 Check = Callable[[Any], bool]
 
 
+def _schema_root() -> str:
+    """The folder of JSON schemas that kubernetes-validate ships. Found without importing the
+    package, whose import (it pulls in pydantic) costs more than a whole small analysis."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise UnsupportedVersionError("the kubernetes-validate package is not installed")
+    return os.path.join(list(spec.submodule_search_locations)[0], "kubernetes-json-schema")
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+
+
 class SchemaValidator:
     """The bundled schemas of one Kubernetes version. Build once; it compiles and caches one
     validator per (apiVersion, kind) on first use."""
 
     def __init__(self, k8s_version: str | None = None) -> None:
-        from kubernetes_validate import utils as kv  # imported late: it is slow to import
-
-        versions = kv.all_versions()
+        root = _schema_root()
+        versions = sorted((name[1:].split("-", 1)[0] for name in os.listdir(root)
+                           if name.startswith("v") and name.endswith("-local-strict")),
+                          key=_version_key)
+        if not versions:  # pragma: no cover - a broken kubernetes-validate install
+            raise UnsupportedVersionError(f"no schemas found in {root}")
         if k8s_version is None:
             version = versions[-1]
         else:
-            wanted = kv.major_minor(k8s_version.removeprefix("v"))
-            matches = [v for v in versions if kv.major_minor(v) == wanted]
+            wanted = _major_minor(k8s_version.removeprefix("v"))
+            matches = [v for v in versions if _major_minor(v) == wanted]
             if not matches:
                 raise UnsupportedVersionError(
                     f"no schemas for Kubernetes {k8s_version}; supported: "
-                    f"{', '.join(kv.major_minor(v) for v in versions)}")
+                    f"{', '.join(_major_minor(v) for v in versions)}")
             version = matches[-1]
-        self.version = kv.major_minor(version)
-        root = os.path.join(os.path.dirname(kv.__file__), "kubernetes-json-schema")
+        self.version = _major_minor(version)
         self._dir = os.path.join(root, f"v{version}-local-strict")
         with open(os.path.join(self._dir, "_definitions.json"), encoding="utf-8") as fh:
             self._definitions = json.load(fh)

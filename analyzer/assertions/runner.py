@@ -18,7 +18,7 @@ from ..analysis import Analysis, Options, analyze
 from ..compile import RuleRef
 from ..connset import (ALL_CONNECTIONS, ALL_IPS, ALL_PORTS, EMPTY, PROTOCOLS, ConnectionSet,
                        IntervalSet, address_text, range_text, split_families)
-from ..diagnostics import Diagnostic, has_errors
+from ..diagnostics import Diagnostic
 from ..loading import discover
 from ..endpoints import Addresses, NewPod, parse_endpoint
 from ..messages import diagnostic
@@ -483,6 +483,3 @@ def _names(names: list[str], limit: int = 10) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
-
-def report_has_errors(report: CheckReport) -> bool:
-    return has_errors(report.diagnostics) or any(r.status is Status.ERROR for r in report.results)

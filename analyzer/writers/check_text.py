@@ -15,8 +15,7 @@ def example_lines(e: Example, indent: str = "      ") -> list[str]:
     lines = [f"{e.src} -> {e.dst}" + (f" {flow}" if flow else "")]
     for r in e.rules:
         where = f" ({r.location})" if r.location else ""
-        text = r.text if r.role != "default" else r.text
-        lines.append(f"{indent}  {ROLES.get(r.role, r.role)} {text}{where}")
+        lines.append(f"{indent}  {ROLES.get(r.role, r.role)} {r.text}{where}")
     return lines
 
 
