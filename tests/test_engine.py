@@ -224,3 +224,30 @@ ingress:
     assert g.edges["t/c[Pod]", "t/s2[Pod]"]["conns"] == tcp(9090)
     unnamed, _ = run(tmp_path, NAMESPACE, named("s1", 8080), named("s2", 9090), pod("c", "{app: c}"))
     assert unnamed.reachability.index.pod_class[0] == unnamed.reachability.index.pod_class[1]
+
+
+def test_an_empty_egress_list_without_policy_types_does_not_isolate_egress(tmp_path):
+    """Defaulting adds Egress only for a non-empty egress list (len(spec.egress) != 0)."""
+    from analyzer.analysis import analyze
+
+    (tmp_path / "m.yaml").write_text("""
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: t, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: t, labels: {app: b}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: t}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  egress: []
+""")
+    g = analyze([str(tmp_path)]).graph
+    assert g.has_edge("t/a[Pod]", "t/b[Pod]")  # egress not isolated
+    assert not g.has_edge("t/b[Pod]", "t/a[Pod]")  # ingress isolated, no rules
