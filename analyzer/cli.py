@@ -261,6 +261,8 @@ class ExposureSource(str, Enum):
 def exposure_(
     paths: Optional[List[str]] = _PATHS,
     source: Optional[ExposureSource] = typer.Option(None, "--from", help="Only exposure from the internet, from the cluster, or from other namespaces."),
+    hypothetical: bool = typer.Option(True, "--hypothetical/--no-hypothetical",
+                                      help="Also ask Z3 about pods that do not exist yet (slow on large clusters)."),
     fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
     output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
     schema: bool = _SCHEMA, quiet: bool = _QUIET,
@@ -271,7 +273,7 @@ def exposure_(
 
     analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
     engine = _engine(analysis, timeout)
-    report = exposure(engine, source.value if source else None)
+    report = exposure(engine, source.value if source else None, hypothetical)
     _emit(_render(fmt, "render_exposure", report, engine), output)
     if report.unknown:
         raise typer.Exit(EXIT_BAD_INPUT)

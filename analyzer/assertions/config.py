@@ -13,7 +13,10 @@ from ..messages import diagnostic
 from ..source import SourceRef
 
 DEFAULT_NAME = "kreach.yaml"
-CONFIG_KEYS = ("assertions",)
+# every [tool.kreach] key (analyzer.config documents them); this module reads "assertions"
+from ..config import KEYS as _KEYS  # noqa: E402
+
+CONFIG_KEYS = tuple(_KEYS)
 
 
 @dataclass(frozen=True)

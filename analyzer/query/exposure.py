@@ -19,9 +19,11 @@ from .verdict import SEVERITIES, Answer, ExposureReport, Finding
 SOURCES = ("internet", "cluster", "namespace")
 
 
-def exposure(engine: Engine, source: str | None = None) -> ExposureReport:
+def exposure(engine: Engine, source: str | None = None, hypothetical: bool = True) -> ExposureReport:
     """``source`` None: everything; ``internet``; ``namespace``: from other namespaces (existing
-    and new pods); ``cluster``: from any pod in the cluster, existing or not."""
+    and new pods); ``cluster``: from any pod in the cluster, existing or not. ``hypothetical``
+    False skips pods that do not exist yet (the only part that asks Z3, one question per
+    workload and candidate namespace)."""
     reach = engine.reachability
     cluster = engine.cluster
     index = reach.index
@@ -56,9 +58,10 @@ def exposure(engine: Engine, source: str | None = None) -> ExposureReport:
                 per_ns[ns] = (old[0] | conns, old[1] | refs)
         findings += [Finding("medium", "other-namespace", w.id, f"existing pods in {ns}", conns,
                              tuple(sorted(refs))) for ns, (conns, refs) in sorted(per_ns.items())]
-        hyp, unk = _from_new_pods(engine, w, pods, classes, same_namespace=source != "namespace")
-        findings += hyp
-        unknown += unk
+        if hypothetical:
+            hyp, unk = _from_new_pods(engine, w, pods, classes, same_namespace=source != "namespace")
+            findings += hyp
+            unknown += unk
     order = {s: i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: (order[f.severity], f.kind, f.workload, f.source))
     return ExposureReport(tuple(findings), tuple(unknown))
