@@ -59,37 +59,63 @@ def _report(diagnostics, quiet: bool) -> None:
         typer.echo(str(d), err=True)
 
 
+def _settings():
+    """``[tool.kreach]`` of the nearest pyproject.toml; a broken table is bad input (exit 2)."""
+    from .config import find_settings
+
+    settings = find_settings()
+    _report(settings.diagnostics, quiet=False)
+    if any(d.severity is Severity.ERROR for d in settings.diagnostics):
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return settings
+
+
+def _pick(flag, settings, key: str, default):
+    """A flag given on the command line wins over [tool.kreach], which wins over the default."""
+    if flag is not None:
+        return flag
+    return settings.get(key, default)
+
+
 @app.command("list")
 def list_(
     paths: List[str] = typer.Argument(..., help="Manifest files or directories ('-' for stdin)."),
-    level: Level = typer.Option(Level.workload, "--level", help="Report workloads or pods."),
-    fmt: ListFormat = typer.Option(ListFormat.txt, "--format", "-f", help="Output format."),
+    level: Optional[Level] = typer.Option(None, "--level", help="Report workloads (default) or pods."),
+    fmt: Optional[ListFormat] = typer.Option(None, "--format", "-f", help="Output format (default: txt)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 2 if any input error was found."),
+    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict",
+                                          help="Exit 2 if any input error was found."),
     k8s_version: Optional[str] = typer.Option(None, "--k8s-version",
                                               help="Kubernetes version of the schemas (default: latest)."),
-    schema: bool = typer.Option(True, "--schema/--no-schema",
-                                help="Validate objects against the Kubernetes JSON schemas."),
+    schema: Optional[bool] = typer.Option(None, "--schema/--no-schema",
+                                          help="Validate objects against the Kubernetes JSON schemas."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
 ) -> None:
-    """List every allowed connection: one line per ordered pair of endpoints."""
+    """List every allowed connection: one line per ordered pair of endpoints.
+
+    Defaults come from [tool.kreach] in the nearest pyproject.toml; flags override them."""
     from .analysis import Options, analyze
     from .writers import render
 
+    settings = _settings()
+    level_v = _pick(level.value if level else None, settings, "level", "workload")
+    fmt_v = _pick(fmt.value if fmt else None, settings, "format", "txt")
+    strict_v = _pick(strict, settings, "strict", False)
+    options = Options(level=level_v, k8s_version=_pick(k8s_version, settings, "k8s-version", None),
+                      schema=_pick(schema, settings, "schema", True))
     stdin_text = sys.stdin.read() if "-" in paths else None
     try:
-        analysis = analyze(paths, Options(level=level.value, k8s_version=k8s_version, schema=schema),
-                           stdin_text=stdin_text)
+        analysis = analyze(paths, options, stdin_text=stdin_text)
     except ValueError as e:  # e.g. an unsupported --k8s-version
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     _report(analysis.diagnostics, quiet)
-    text = render(analysis, fmt.value)
+    text = render(analysis, fmt_v)
     if output is None or str(output) == "-":
         sys.stdout.write(text)
     else:
         output.write_text(text)
-    if analysis.is_empty or (strict and analysis.has_errors):
+    if analysis.is_empty or (strict_v and analysis.has_errors):
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -118,15 +144,17 @@ class Protocol(str, Enum):
     SCTP = "SCTP"
 
 
-def _analyze_for_query(paths: Optional[List[str]], k8s_version: Optional[str], schema: bool,
-                       quiet: bool):
+def _analyze_for_query(paths: Optional[List[str]], k8s_version: Optional[str],
+                       schema: Optional[bool], quiet: bool):
     from .analysis import Options, analyze
 
+    settings = _settings()
     paths = paths or ["."]
     stdin_text = sys.stdin.read() if "-" in paths else None
+    options = Options(k8s_version=_pick(k8s_version, settings, "k8s-version", None),
+                      schema=_pick(schema, settings, "schema", True))
     try:
-        analysis = analyze(paths, Options(k8s_version=k8s_version, schema=schema),
-                           stdin_text=stdin_text)
+        analysis = analyze(paths, options, stdin_text=stdin_text)
     except ValueError as e:
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -164,7 +192,7 @@ def _emit(text: str, output: Optional[Path]) -> None:
 _PATHS = typer.Argument(None, help="Manifest files or directories ('-' for stdin; default: .).")
 _TIMEOUT = typer.Option(5.0, "--timeout", help="Seconds per solver call; beyond it the answer is 'unknown'.")
 _QUIET = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics.")
-_SCHEMA = typer.Option(True, "--schema/--no-schema", help="Validate objects against the Kubernetes JSON schemas.")
+_SCHEMA = typer.Option(None, "--schema/--no-schema", help="Validate objects against the Kubernetes JSON schemas.")
 _K8S = typer.Option(None, "--k8s-version", help="Kubernetes version of the schemas (default: latest).")
 _OUTPUT = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
 
@@ -180,7 +208,7 @@ def can_(
     output: Optional[Path] = _OUTPUT,
     timeout: float = _TIMEOUT,
     k8s_version: Optional[str] = _K8S,
-    schema: bool = _SCHEMA,
+    schema: Optional[bool] = _SCHEMA,
     quiet: bool = _QUIET,
 ) -> None:
     """Can SRC connect to DST? Exit 0 yes, 1 no, 2 error or unknown."""
@@ -232,7 +260,7 @@ def who_can_reach_(
     port: Optional[int] = typer.Option(None, "--port", "-p", help="Only this destination port."),
     fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
     output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: bool = _SCHEMA, quiet: bool = _QUIET,
+    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
 ) -> None:
     """Every workload, address range and not-yet-existing pod that can reach DST."""
     _peers_command(dst, paths, port, fmt, output, timeout, k8s_version, schema, quiet, "to")
@@ -245,7 +273,7 @@ def reachable_from_(
     port: Optional[int] = typer.Option(None, "--port", "-p", help="Only this destination port."),
     fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
     output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: bool = _SCHEMA, quiet: bool = _QUIET,
+    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
 ) -> None:
     """Every workload, address range and not-yet-existing pod SRC can reach."""
     _peers_command(src, paths, port, fmt, output, timeout, k8s_version, schema, quiet, "from")
@@ -265,7 +293,7 @@ def exposure_(
                                       help="Also ask Z3 about pods that do not exist yet (slow on large clusters)."),
     fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
     output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: bool = _SCHEMA, quiet: bool = _QUIET,
+    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
 ) -> None:
     """Every workload and port reachable from outside, from other namespaces or from pods that
     do not exist yet, and every workload no policy isolates; most severe first. Exit 1 if any."""
@@ -293,7 +321,7 @@ def isolated_(
     direction: Direction = typer.Option(Direction.both, "--direction", "-d", help="ingress, egress or both."),
     fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
     output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: bool = _SCHEMA, quiet: bool = _QUIET,
+    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
 ) -> None:
     """Prove every possible pod of NAMESPACE is isolated, or show labels that escape.
     Exit 0 isolated, 1 not, 2 error or unknown."""
