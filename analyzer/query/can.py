@@ -16,7 +16,7 @@ import z3
 from ..compile import IPPeer, PodPeer, RuleRef, Target, default_ref
 from ..connset import PROTOCOLS, address_text
 from ..model import EGRESS, INGRESS, NAME_LABEL
-from .encoding import (AddressTerm, ConcretePod, Encoding, Flow, Formula, Side, Signature,
+from .encoding import (PROTO_CODE, AddressTerm, ConcretePod, Encoding, Flow, Formula, Side, Signature,
                        SymbolicPod, Term, as_z3, conj)
 from .engine import Engine, ExistingPods, External, Hypothetical, QueryError, Resolved
 from .verdict import (AddressWitness, Answer, Mismatch, PodWitness, SideReport, Verdict, Witness)
@@ -135,6 +135,7 @@ def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
     if result == z3.unknown:
         return Verdict(**head, answer=Answer.UNKNOWN, note=f"solver gave up: {why}")
     if result == z3.sat:
+        model = _friendlier(engine, model, (*base, allows), bd, flow, protocol, port)
         witness = Witness(_witness(engine, bs, model), _witness(engine, bd, model),
                           PROTOCOLS[model.eval(flow.proto, True).as_long()],
                           model.eval(flow.port, True).as_long())
@@ -147,6 +148,27 @@ def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
 
 
 # --- yes: witness and the rules that fire ------------------------------------------------------
+
+
+def _friendlier(engine: Engine, model: z3.ModelRef, facts: tuple, bd: Bound, flow: Flow,
+                protocol: str | None, port: int | None) -> z3.ModelRef:
+    """Any model proves "yes"; a reader is better served by TCP on a port the destination
+    declares than by, say, SCTP port 2. Try those preferences; keep what still satisfies."""
+    wishes: list[Formula] = []
+    if protocol is None:
+        wishes.append(flow.proto == PROTO_CODE["TCP"])
+    if port is None and bd.choices:
+        i = model.eval(bd.choice, True).as_long() if bd.choice is not None else 0
+        pod = engine.cluster.pods[bd.choices[i][1][0]]
+        declared = sorted({p.number for p in pod.ports})
+        if declared:
+            wishes.append(z3.Or(*[flow.port == n for n in declared]))
+    for k in range(len(wishes), 0, -1):
+        result, better, _ = _check(engine, *facts, *wishes[:k])
+        if result == z3.sat and better is not None:
+            return better
+    return model
+
 
 
 def _is_true(model: z3.ModelRef, f: Formula) -> bool:

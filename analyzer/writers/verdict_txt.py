@@ -27,7 +27,7 @@ def endpoint_text(e) -> str:
     if e.labels:
         parts.append("labels " + ",".join(f"{k}={v}" for k, v in e.labels))
     if e.absent:
-        parts.append("without " + ",".join(e.absent))
+        parts.append("no label " + ",".join(e.absent))
     if e.ports:
         parts.append("naming " + ",".join(f"{p} port {n}={num}" for p, n, num in e.ports))
     where = f"namespace {e.namespace}"
@@ -48,8 +48,11 @@ def side_lines(side: SideReport | None, locate: Locate) -> list[str]:
         return []
     d = side.direction.lower()
     out = []
-    if side.allowed_by:
-        out.append(f"  {d}: allowed by " + "; ".join(ref_text(r, locate) for r in side.allowed_by))
+    if side.allowed_by and all(r.is_default for r in side.allowed_by):
+        out.append(f"  {d}: allowed: no policy isolates this side for {d}")
+    elif side.allowed_by:
+        out.append(f"  {d}: allowed by " + "; ".join(ref_text(r, locate) for r in side.allowed_by
+                                                     if not r.is_default))
     elif side.blocks:
         out.append(f"  {d}: denied; isolated by "
                    + "; ".join(ref_text(r, locate) for r in side.isolated_by))
