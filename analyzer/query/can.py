@@ -135,7 +135,8 @@ def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
     if result == z3.unknown:
         return Verdict(**head, answer=Answer.UNKNOWN, note=f"solver gave up: {why}")
     if result == z3.sat:
-        model = _friendlier(engine, model, (*base, allows), bd, flow, protocol, port)
+        if explain:  # bulk callers (exposure) skip the extra solver calls
+            model = _friendlier(engine, model, (*base, allows), bd, flow, protocol, port)
         witness = Witness(_witness(engine, bs, model), _witness(engine, bd, model),
                           PROTOCOLS[model.eval(flow.proto, True).as_long()],
                           model.eval(flow.port, True).as_long())
