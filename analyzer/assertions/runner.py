@@ -458,25 +458,9 @@ def _one_connection(conns: ConnectionSet) -> tuple[str | None, int | None]:
 
 
 def _witness_text(e) -> str:
-    from ..query.verdict import AddressWitness
+    from ..query.verdict import describe_endpoint
 
-    if e is None:
-        return "?"
-    if isinstance(e, AddressWitness):
-        return e.address
-    if not e.hypothetical:
-        return f"{e.namespace}/pod/{e.name} ({e.workload})"
-    parts = []
-    if e.labels:
-        parts.append("labels " + ",".join(f"{k}={v}" for k, v in e.labels))
-    if e.absent:
-        parts.append("without " + ",".join(e.absent))
-    if e.ports:
-        parts.append("naming " + ",".join(f"{p} port {n}={num}" for p, n, num in e.ports))
-    where = f"namespace {e.namespace}"
-    if e.namespace_labels is not None:
-        where = "a new namespace " + ",".join(f"{k}={v}" for k, v in e.namespace_labels)
-    return f"a new pod in {where}" + (f" with {'; '.join(parts)}" if parts else " (any labels)")
+    return "?" if e is None else describe_endpoint(e)
 
 
 def _names(names: list[str], limit: int = 10) -> str:

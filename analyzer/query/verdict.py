@@ -154,3 +154,23 @@ SEVERITIES = ("critical", "high", "medium", "low")
 class ExposureReport:
     findings: tuple[Finding, ...]
     unknown: tuple[str, ...] = ()
+
+
+def describe_endpoint(e) -> str:
+    """One line naming a witness endpoint: an address, a pod, or what a new pod needs."""
+    if isinstance(e, AddressWitness):
+        return e.address
+    assert isinstance(e, PodWitness)
+    if not e.hypothetical:
+        return f"{e.namespace}/pod/{e.name} ({e.workload})"
+    parts = []
+    if e.labels:
+        parts.append("labels " + ",".join(f"{k}={v}" for k, v in e.labels))
+    if e.absent:
+        parts.append("no label " + ",".join(e.absent))
+    if e.ports:
+        parts.append("naming " + ",".join(f"{p} port {n}={num}" for p, n, num in e.ports))
+    where = f"namespace {e.namespace}"
+    if e.namespace_labels is not None:
+        where = "a new namespace " + (",".join(f"{k}={v}" for k, v in e.namespace_labels) or "")
+    return f"a new pod in {where}" + (f" with {'; '.join(parts)}" if parts else " (any labels)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..compile import RuleRef
-from ..query.verdict import AddressWitness, PodWitness, SideReport, Verdict
+from ..query.verdict import describe_endpoint, AddressWitness, PodWitness, SideReport, Verdict
 
 Locate = Callable[[RuleRef], "str | None"]  # rule -> "file:line" (or None)
 
@@ -18,22 +18,7 @@ def ref_text(ref: RuleRef, locate: Locate) -> str:
 
 
 def endpoint_text(e) -> str:
-    if isinstance(e, AddressWitness):
-        return e.address
-    assert isinstance(e, PodWitness)
-    if not e.hypothetical:
-        return f"{e.namespace}/pod/{e.name} ({e.workload})"
-    parts = []
-    if e.labels:
-        parts.append("labels " + ",".join(f"{k}={v}" for k, v in e.labels))
-    if e.absent:
-        parts.append("no label " + ",".join(e.absent))
-    if e.ports:
-        parts.append("naming " + ",".join(f"{p} port {n}={num}" for p, n, num in e.ports))
-    where = f"namespace {e.namespace}"
-    if e.namespace_labels is not None:
-        where = "a new namespace " + (",".join(f"{k}={v}" for k, v in e.namespace_labels) or "")
-    return f"a new pod in {where}" + (f" with {'; '.join(parts)}" if parts else " (any labels)")
+    return describe_endpoint(e)
 
 
 def query_text(v: Verdict) -> str:
