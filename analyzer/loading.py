@@ -155,25 +155,25 @@ class Locator:
             node, best = found
         return best + chunk_line
 
+    def _chunk(self, file: str, doc: int) -> Chunk | None:
+        chunks = self._chunks.get(file) or []
+        # chunk i has index i (split_documents numbers them in order)
+        return chunks[doc] if 0 <= doc < len(chunks) and chunks[doc].index == doc else None
+
     def _chunk_first_line(self, source: SourceRef) -> int:
-        chunks = self._chunks.get(source.file) or []
-        for c in chunks:
-            if c.index == source.doc:
-                return c.first_line
-        return 1
+        chunk = self._chunk(source.file, source.doc)
+        return chunk.first_line if chunk else 1
 
     def _document_node(self, source: SourceRef) -> Any:
         key = (source.file, source.doc)
         if key not in self._nodes:
-            chunks = self._chunks.get(source.file)
-            if chunks is None:
-                return None
-            text = next((c.text for c in chunks if c.index == source.doc), None)
-            self._nodes[key] = None if text is None else yaml.compose(text, Loader=_Loader)
+            chunk = self._chunk(source.file, source.doc)
+            self._nodes[key] = None if chunk is None else yaml.compose(chunk.text, Loader=_Loader)
         return self._nodes[key]
 
     def chunk_text(self, file: str, index: int) -> str | None:
-        return next((c.text for c in self._chunks.get(file, []) if c.index == index), None)
+        chunk = self._chunk(file, index)
+        return chunk.text if chunk else None
 
 
 def _child(node: Any, key: str | int) -> tuple[Any, int] | None:
@@ -226,6 +226,7 @@ def split_documents(text: str) -> list[Chunk]:
     chunks: list[Chunk] = []
     starts = [0] + [m.start() for m in _DOC_START.finditer(text)]
     index = 0
+    line, counted = 1, 0  # line number at offset `counted`; advanced as we go (linear)
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
         piece = text[start:end]
@@ -234,7 +235,8 @@ def split_documents(text: str) -> list[Chunk]:
         end_marker = _DOC_END.search(piece)
         if end_marker:
             piece = piece[: end_marker.start()]
-        line = text.count("\n", 0, start) + 1
+        line += text.count("\n", counted, start)
+        counted = start
         chunks.append(Chunk(piece, line, index))
         index += 1
     return chunks
