@@ -6,10 +6,14 @@ each kreach command ``--repeat`` times through a tiny wrapper process (so the pe
 one run), and writes ``benchmarks/RESULTS.md`` (plus ``--json FILE``). Commands beyond ``list``
 (``exposure``, ``can``) are run only if ``kreach --help`` lists them. With ``--compare-nca`` the
 same directories are also given to IBM network-config-analyzer 2.1.0 (installed into its own
-venv) and the kreach/nca time ratio is reported.
+venv) and the kreach/nca time ratio is reported. With ``--inprocess`` benchmarks/inprocess.py
+times model loading, point queries and one-policy re-checks inside one process per scale.
 
-    python benchmarks/run.py --scales small,medium --repeat 3
-    python benchmarks/run.py --scales small --compare-nca
+Each (scale, row) is judged against the targets of issues #2 and #5 (TARGETS below; override
+with ``--target``); rows without a target show "-".
+
+    python benchmarks/run.py --scales small,medium --repeat 3 --inprocess --compare-nca
+    python benchmarks/run.py --scales small --compare-nca --target small:list:nca=20
     python benchmarks/run.py --kreach "python -m analyzer" --generator shared
 
 Benchmarks are not tests: nothing here is collected by pytest.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -28,13 +33,14 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OWN_GENERATOR = HERE / "gen_cluster.py"
+INPROCESS = HERE / "inprocess.py"
 SHARED_GENERATOR = REPO.parent / "shared" / "bench" / "gen_cluster.py"
 NCA_PACKAGE = "network-config-analyzer==2.1.0"
 
@@ -46,7 +52,6 @@ class Scale:
     workloads_per_ns: int
     replicas: int
     policies_per_ns: int
-    target_seconds: float  # median wall time of `list` a run must stay under to pass
 
     def generator_args(self, seed: int) -> list[str]:
         return ["--namespaces", str(self.namespaces), "--workloads-per-ns", str(self.workloads_per_ns),
@@ -54,13 +59,63 @@ class Scale:
                 "--seed", str(seed)]
 
 
-# Targets are wall-clock budgets for one whole `kreach` process (start-up included) on a
-# 2-core machine; override with --target NAME=SECONDS.
 SCALES = {s.name: s for s in (
-    Scale("small", 20, 25, 3, 20, target_seconds=5.0),
-    Scale("medium", 100, 34, 3, 20, target_seconds=30.0),
-    Scale("large", 500, 67, 3, 20, target_seconds=300.0),
+    Scale("small", 20, 25, 3, 20),
+    Scale("medium", 100, 34, 3, 20),
+    Scale("large", 500, 67, 3, 20),
 )}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one row must achieve; every criterion that is set must hold (None: not judged)."""
+
+    seconds: float | None = None  # median wall time of the whole process, at most
+    rss_mib: float | None = None  # peak RSS of the whole process, at most
+    nca: float | None = None  # nca's median time / kreach's, at least (needs --compare-nca)
+    ms: float | None = None  # in-process median per call, at most
+
+    def text(self) -> str:
+        parts = [f"≤ {self.seconds:g} s" if self.seconds is not None else "",
+                 f"≤ {self.rss_mib:g} MiB" if self.rss_mib is not None else "",
+                 f"≥ {self.nca:g}× faster than nca" if self.nca is not None else "",
+                 f"median ≤ {self.ms:g} ms" if self.ms is not None else ""]
+        return ", ".join(p for p in parts if p) or "-"
+
+
+# Exactly the targets of issue #5 (issue #2's small-scale one is the same 30× against nca):
+# whole-process rows are named by their subcommand, in-process rows by inprocess.py's names.
+# The in-process targets are stated for "~10k pods, model loaded", i.e. medium.
+TARGETS: dict[tuple[str, str], Target] = {
+    ("small", "list"): Target(nca=30),
+    ("medium", "list"): Target(seconds=5),
+    ("medium", "exposure"): Target(seconds=10),
+    ("large", "list"): Target(seconds=60, rss_mib=4096),
+    ("medium", "query"): Target(ms=100),
+    ("medium", "recheck-remove"): Target(ms=100),
+    ("medium", "recheck-add"): Target(ms=100),
+}
+INPROCESS_ROWS = ("load", "encode", "query", "recheck-remove", "recheck-add")
+TARGET_KINDS = {"s": "seconds", "rss": "rss_mib", "nca": "nca", "ms": "ms"}
+
+
+def parse_target(spec: str, targets: dict[tuple[str, str], Target]) -> dict[tuple[str, str], Target]:
+    """Apply one ``SCALE:ROW[:KIND]=VALUE`` override (KIND s, rss, nca or ms; by default ms for
+    in-process rows, s otherwise; VALUE ``none`` drops that criterion)."""
+    key, sep, value = spec.partition("=")
+    parts = key.split(":")
+    if not sep or len(parts) not in (2, 3) or parts[0] not in SCALES:
+        raise ValueError(f"--target {spec!r}: expected SCALE:ROW[:KIND]=VALUE, e.g. medium:list=5")
+    scale, row = parts[0], parts[1]
+    kind = parts[2] if len(parts) == 3 else ("ms" if row in INPROCESS_ROWS else "s")
+    if kind not in TARGET_KINDS:
+        raise ValueError(f"--target {spec!r}: KIND must be one of {', '.join(TARGET_KINDS)}")
+    try:
+        number = None if value.strip().lower() == "none" else float(value)
+    except ValueError:
+        raise ValueError(f"--target {spec!r}: {value!r} is not a number or 'none'") from None
+    updated = replace(targets.get((scale, row), Target()), **{TARGET_KINDS[kind]: number})
+    return {**targets, (scale, row): updated}
 
 # Runs one command, then prints {"seconds", "max_rss_kib", "returncode", "timed_out", "stderr"}.
 # A fresh interpreter per run makes RUSAGE_CHILDREN's ru_maxrss the peak of exactly this run.
@@ -98,8 +153,13 @@ class Measurement:
     argv: list[str]
     pods: int
     policies: int
-    target_seconds: float | None
+    target: Target | None
     runs: list[Run] = field(default_factory=list)
+    nca_seconds: float | None = None  # nca's median on the same directory, when it was timed
+
+    @property
+    def row(self) -> str:
+        return self.command.split()[0]
 
     @property
     def ok(self) -> bool:
@@ -115,18 +175,69 @@ class Measurement:
         return max(r.max_rss_kib for r in self.runs) / 1024 if self.runs else None
 
     @property
+    def speedup(self) -> float | None:
+        """nca's median time over this one's."""
+        if self.nca_seconds is None or not self.ok or not self.median_seconds:
+            return None
+        return self.nca_seconds / self.median_seconds
+
+    @property
     def verdict(self) -> str:
         if not self.ok:
             return "timeout" if any(r.timed_out for r in self.runs) else "error"
-        if self.target_seconds is None:
+        t = self.target
+        if t is None:
             return "-"
-        return "pass" if self.median_seconds <= self.target_seconds else "FAIL"
+        checks = [self.median_seconds <= t.seconds if t.seconds is not None else None,
+                  self.peak_rss_mib <= t.rss_mib if t.rss_mib is not None else None,
+                  (self.speedup >= t.nca if self.speedup is not None else None)
+                  if t.nca is not None else None]
+        judged = [c for c in checks if c is not None]
+        if not judged:
+            return "-"  # e.g. a ratio to nca without --compare-nca
+        return "pass" if all(judged) else "FAIL"
 
     def to_json(self) -> dict[str, Any]:
         return {"scale": self.scale, "tool": self.tool, "command": self.command, "argv": self.argv,
-                "pods": self.pods, "policies": self.policies, "target_seconds": self.target_seconds,
+                "pods": self.pods, "policies": self.policies,
+                "target": asdict(self.target) if self.target else None,
                 "median_seconds": self.median_seconds, "peak_rss_mib": self.peak_rss_mib,
+                "nca_seconds": self.nca_seconds, "speedup_vs_nca": self.speedup,
                 "verdict": self.verdict, "runs": [asdict(r) for r in self.runs]}
+
+
+@dataclass
+class InProcess:
+    """benchmarks/inprocess.py's figures for one scale, merged over --repeat fresh processes."""
+
+    scale: str
+    pods: int = 0  # as modelled (the generator's count can differ by cluster-wide objects)
+    policies: int = 0
+    classes: int = 0
+    peak_rss_mib: float = 0.0
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> merged timing
+    error: str = ""  # the benchmark process itself failed
+
+    def add(self, result: dict[str, Any]) -> None:
+        self.pods, self.policies, self.classes = result["pods"], result["policies"], result["classes"]
+        self.peak_rss_mib = max(self.peak_rss_mib, result["peak_rss_mib"])
+        for t in result["timings"]:
+            row = self.rows.setdefault(t["name"], {"detail": t["detail"], "samples_ms": [],
+                                                   "notes": [], "ok": True})
+            row["samples_ms"] += t["samples_ms"]
+            row["ok"] = row["ok"] and t["ok"]
+            if t["note"] and t["note"] not in row["notes"]:
+                row["notes"].append(t["note"])
+
+    def verdict(self, name: str, target: Target | None) -> str:
+        row = self.rows[name]
+        if not row["samples_ms"]:
+            return "n/a"
+        if not row["ok"]:
+            return "error"
+        if target is None or target.ms is None:
+            return "-"
+        return "pass" if statistics.median(row["samples_ms"]) <= target.ms else "FAIL"
 
 
 # ------------------------------------------------------------------------------------------
@@ -204,7 +315,10 @@ def probe_pair(manifests: Path) -> tuple[str, str, int]:
 # ------------------------------------------------------------------------------------------
 
 def default_kreach() -> str:
-    return "kreach" if shutil.which("kreach") else f"{shlex.quote(sys.executable)} -m analyzer"
+    if shutil.which("kreach"):
+        return "kreach"
+    same = shutil.which("python") and Path(shutil.which("python")).resolve() == Path(sys.executable).resolve()
+    return f"{'python' if same else shlex.quote(sys.executable)} -m analyzer"
 
 
 def subcommands(kreach: list[str]) -> set[str]:
@@ -233,11 +347,11 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path) -> 
     d = str(manifests)
     cmds = [("list DIR --format json -o /dev/null", [*kreach, "list", d, "--format", "json", "-o", os.devnull])]
     if "exposure" in available:
-        cmds.append(("exposure DIR", [*kreach, "exposure", d]))
+        cmds.append(("exposure DIR -o /dev/null", [*kreach, "exposure", d, "-o", os.devnull]))
     if "can" in available:
         src, dst, port = probe_pair(manifests)
-        cmds.append((f"can DIR --from {src} --to {dst} --port {port}",
-                     [*kreach, "can", d, "--from", src, "--to", dst, "--port", str(port)]))
+        cmds.append((f"can {src} {dst} DIR --port {port}",
+                     [*kreach, "can", src, dst, d, "--port", str(port)]))
     return cmds
 
 
@@ -277,6 +391,33 @@ def time_command(m: Measurement, repeat: int, timeout: float) -> Measurement:
     return m
 
 
+def run_inprocess(scale: str, manifests: Path, repeat: int, timeout: float) -> InProcess:
+    """benchmarks/inprocess.py on one directory, ``repeat`` fresh processes (the repository's
+    ``analyzer`` package is imported, whatever --kreach says)."""
+    result = InProcess(scale)
+    for _ in range(repeat):
+        try:
+            p = subprocess.run([sys.executable, str(INPROCESS), str(manifests), "--json"], cwd=REPO,
+                               capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            result.error = f"timed out after {timeout:.0f} s"
+            break
+        if p.returncode != 0:
+            lines = p.stderr.strip().splitlines()
+            result.error = lines[-1] if lines else f"exit status {p.returncode}"
+            break
+        result.add(json.loads(p.stdout))
+    for name, row in result.rows.items():
+        if row["samples_ms"]:
+            print(f"  {scale:<6} inproc {name}: median {statistics.median(row['samples_ms']):.1f} ms, "
+                  f"max {max(row['samples_ms']):.1f} ms", file=sys.stderr)
+        else:
+            print(f"  {scale:<6} inproc {name}: {'; '.join(row['notes'])}", file=sys.stderr)
+    if result.error:
+        print(f"  {scale:<6} inproc: {result.error}", file=sys.stderr)
+    return result
+
+
 # ------------------------------------------------------------------------------------------
 # report
 # ------------------------------------------------------------------------------------------
@@ -300,31 +441,49 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def growth_lines(results: list[Measurement]) -> list[str]:
-    lines = []
-    for command in dict.fromkeys(m.command for m in results if m.tool == "kreach"):
-        rows = [m for m in results if m.tool == "kreach" and m.command == command and m.ok]
-        if len(rows) < 2:
-            continue
-        lo, hi = rows[0], rows[-1]
-        lines.append(f"- `{command}`, {lo.scale} → {hi.scale}: pods ×{hi.pods / lo.pods:.1f}, "
-                     f"policies ×{hi.policies / lo.policies:.1f}, time ×{hi.median_seconds / lo.median_seconds:.1f} "
-                     f"({fmt(lo.median_seconds)} s → {fmt(hi.median_seconds)} s), "
-                     f"peak RSS ×{hi.peak_rss_mib / lo.peak_rss_mib:.1f} "
-                     f"({fmt(lo.peak_rss_mib, 0)} → {fmt(hi.peak_rss_mib, 0)} MiB)")
-    return lines or ["- (needs at least two scales)"]
+def median_cell(m: Measurement) -> str:
+    if any(r.timed_out for r in m.runs):
+        return f"> {max(r.seconds for r in m.runs):.0f}"
+    return fmt(m.median_seconds)
+
+
+def growth_table(results: list[Measurement]) -> list[str]:
+    """`list` at each scale, with factors against the previous scale and a growth exponent k
+    (time grows like pods^k between the two)."""
+    rows = [m for m in results if m.tool == "kreach" and m.row == "list" and m.ok]
+    if len(rows) < 2:
+        return ["(needs `list` to succeed at two scales or more)"]
+    out = ["| scale | pods | policies | `list` median s | peak RSS MiB | pods × | policies × | time × "
+           "| RSS × | k in time ∝ pods^k |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def factors(lo: Measurement, hi: Measurement) -> str:
+        pods, time_ = hi.pods / lo.pods, hi.median_seconds / lo.median_seconds
+        k = math.log(time_) / math.log(pods) if pods > 1 and time_ > 0 else float("nan")
+        return (f"{pods:.1f} | {hi.policies / lo.policies:.1f} | {time_:.1f} | "
+                f"{hi.peak_rss_mib / lo.peak_rss_mib:.1f} | {k:.2f}")
+
+    out.append(f"| {rows[0].scale} | {rows[0].pods:,} | {rows[0].policies:,} | {fmt(rows[0].median_seconds)} "
+               f"| {fmt(rows[0].peak_rss_mib, 0)} | - | - | - | - | - |")
+    for lo, hi in zip(rows, rows[1:]):
+        out.append(f"| {hi.scale} | {hi.pods:,} | {hi.policies:,} | {fmt(hi.median_seconds)} "
+                   f"| {fmt(hi.peak_rss_mib, 0)} | {factors(lo, hi)} |")
+    if len(rows) > 2:
+        out.append(f"| {rows[0].scale} → {rows[-1].scale} | | | | | {factors(rows[0], rows[-1])} |")
+    return out + ["", "Factors are against the previous row; k = log(time ×) / log(pods ×) "
+                  "(1 is linear in pods, 2 quadratic)."]
 
 
 def nca_ratio_lines(results: list[Measurement]) -> list[str]:
     lines = []
     for nca in (m for m in results if m.tool == "nca"):
         kreach = next((m for m in results if m.tool == "kreach" and m.scale == nca.scale
-                       and m.command.startswith("list ")), None)
-        if kreach and kreach.ok and nca.ok:
+                       and m.row == "list"), None)
+        if kreach and kreach.speedup is not None:
             lines.append(f"- {nca.scale}: kreach list {fmt(kreach.median_seconds)} s, "
                          f"nca {fmt(nca.median_seconds)} s → kreach/nca = "
                          f"{kreach.median_seconds / nca.median_seconds:.3f} "
-                         f"(kreach {nca.median_seconds / kreach.median_seconds:.1f}× faster); "
+                         f"(kreach {kreach.speedup:.1f}× faster); "
                          f"peak RSS {fmt(kreach.peak_rss_mib, 0)} vs {fmt(nca.peak_rss_mib, 0)} MiB")
         else:
             lines.append(f"- {nca.scale}: no ratio (kreach {kreach.verdict if kreach else 'not run'}, "
@@ -332,7 +491,29 @@ def nca_ratio_lines(results: list[Measurement]) -> list[str]:
     return lines
 
 
-def render_markdown(command_line: str, info: dict, meta: dict, results: list[Measurement]) -> str:
+def inprocess_table(found: list[InProcess], targets: dict[tuple[str, str], Target]) -> list[str]:
+    out = ["| scale | pods | pod classes | peak RSS MiB | measurement | call | samples | median ms "
+           "| max ms | target | result | notes |",
+           "|---|---:|---:|---:|---|---|---:|---:|---:|---|---|---|"]
+    for ip in found:
+        if ip.error and not ip.rows:
+            out.append(f"| {ip.scale} | - | - | - | all | `benchmarks/inprocess.py` | 0 | - | - | - "
+                       f"| error | {ip.error} |")
+            continue
+        for name, row in ip.rows.items():
+            target = targets.get((ip.scale, name))
+            samples = row["samples_ms"]
+            out.append(f"| {ip.scale} | {ip.pods:,} | {ip.classes:,} | {ip.peak_rss_mib:.0f} | {name} "
+                       f"| `{row['detail']}` | {len(samples)} "
+                       f"| {fmt(statistics.median(samples), 1) if samples else 'n/a'} "
+                       f"| {fmt(max(samples), 1) if samples else 'n/a'} "
+                       f"| {target.text() if target else '-'} | {ip.verdict(name, target)} "
+                       f"| {'; '.join(row['notes']).replace('|', '/')} |")
+    return out
+
+
+def render_markdown(command_line: str, info: dict, meta: dict, results: list[Measurement],
+                    inprocess: list[InProcess], targets: dict[tuple[str, str], Target]) -> str:
     out = ["# kreach benchmark results", "",
            "Regenerate with (from the repository root):", "", "```sh", command_line, "```", "",
            f"Generated {meta['date']} by `benchmarks/run.py`; do not edit by hand.", "",
@@ -343,21 +524,36 @@ def render_markdown(command_line: str, info: dict, meta: dict, results: list[Mea
            f"- kreach: `{meta['kreach']}`",
            f"- cluster generator: `{meta['generator']}`, seed {meta['seed']}",
            f"- repeats: {meta['repeat']} (median wall time; peak RSS is the largest of the runs; "
-           "each run is a whole process, start-up included)", "",
-           "## Results", "",
-           "| scale | pods | policies | tool | command | median s | peak RSS MiB | target s | result |",
-           "|---|---:|---:|---|---|---:|---:|---:|---|"]
+           "each run is a whole process, start-up included)",
+           f"- load while running: {meta['load']} (other processes on the machine make figures noisy)", "",
+           "## Whole process", "",
+           "| scale | pods | policies | tool | command | median s | peak RSS MiB | target | result |",
+           "|---|---:|---:|---|---|---:|---:|---|---|"]
     for m in results:
+        target = m.target.text() if m.target else "-"
+        if m.speedup is not None:
+            target += f" (here {m.speedup:.1f}×)"
         out.append(f"| {m.scale} | {m.pods:,} | {m.policies:,} | {m.tool} | `{m.command}` | "
-                   f"{fmt(m.median_seconds)} | {fmt(m.peak_rss_mib, 0)} | "
-                   f"{fmt(m.target_seconds, 0) if m.target_seconds else '-'} | {m.verdict} |")
-    out += ["", "Targets apply to kreach only (median wall time of one whole process).", "",
-            "## Growth", "", *growth_lines(results), ""]
+                   f"{median_cell(m)} | {fmt(m.peak_rss_mib, 0)} | {target} | {m.verdict} |")
+    out += ["", "Targets are those of issues #2 and #5, per scale and command, for kreach only; "
+            "\"-\" means the issues set none for that row (or, for the ratio to nca, that nca was not "
+            "timed).", ""]
+    if inprocess:
+        out += ["## In process (model loaded)", "",
+                "`benchmarks/inprocess.py DIR` in a fresh process per repeat, cyclic GC off during timed "
+                "calls; samples of all repeats pooled. `load` and `encode` are paid once per model; "
+                "`query` is a Z3 point query with the engine reused; `recheck-*` removes one policy from "
+                "the evaluated model and adds it back (`analyzer.incremental.apply_policy_change`). "
+                "The issue's ≤ 100 ms targets are stated for ~10k pods (medium) and judged on the median. "
+                "Pods here are those kreach models: one per DaemonSet (nodes are not in the input), where "
+                "the generator's count above assumes `--nodes` (3) per DaemonSet.",
+                "", *inprocess_table(inprocess, targets), ""]
+    out += ["## Growth of `list`", "", *growth_table(results), ""]
     if any(m.tool == "nca" for m in results):
         out += ["## Compared with network-config-analyzer", "",
                 f"`{NCA_PACKAGE}` in its own venv, `nca --connectivity DIR -r DIR` (default txt "
                 "output) on the same directories, same run.", "", *nca_ratio_lines(results), ""]
-    return "\n".join(out)
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 # ------------------------------------------------------------------------------------------
@@ -375,9 +571,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/kreach-bench"),
                     help="where generated clusters (and the nca venv) are kept")
-    ap.add_argument("--timeout", type=float, default=900, help="seconds before one run is killed")
-    ap.add_argument("--target", action="append", default=[], metavar="SCALE=SECONDS",
-                    help="override a scale's time target")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds before one run is killed")
+    ap.add_argument("--target", action="append", default=[], metavar="SCALE:ROW[:KIND]=VALUE",
+                    help="override one target: ROW is list, exposure, can or an in-process row "
+                         f"({', '.join(INPROCESS_ROWS)}); KIND is s (median seconds, default), rss "
+                         "(peak MiB), nca (× faster than nca) or ms (in-process median, default for "
+                         "in-process rows); VALUE 'none' drops it. E.g. medium:list=5, "
+                         "large:list:rss=4096, small:list:nca=30")
+    ap.add_argument("--inprocess", action="store_true",
+                    help="also run benchmarks/inprocess.py (load, point query, one-policy re-check)")
     ap.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="Markdown report ('-' for none)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     ap.add_argument("--compare-nca", action="store_true", help="also time network-config-analyzer")
@@ -390,15 +592,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             ap.error(f"unknown scale {name!r}; choose from {', '.join(SCALES)}")
     if a.repeat < 1 or a.nca_repeat < 1:
         ap.error("--repeat and --nca-repeat must be at least 1")
+    a.targets = dict(TARGETS)
+    for spec in a.target:
+        try:
+            a.targets = parse_target(spec, a.targets)
+        except ValueError as e:
+            ap.error(str(e))
     return a
 
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
-    targets = {name: s.target_seconds for name, s in SCALES.items()}
-    for item in a.target:
-        name, _, seconds = item.partition("=")
-        targets[name] = float(seconds)
+    targets = a.targets
     kreach = shlex.split(a.kreach)
     generator = generator_path(a.generator)
     label = a.generator if a.generator in ("own", "shared") else generator.stem
@@ -408,31 +613,46 @@ def main(argv: list[str] | None = None) -> int:
     nca_scales = set(a.nca_scales.split(",")) if nca else set()
 
     results: list[Measurement] = []
+    inprocess: list[InProcess] = []
     for name in a.scales.split(","):
         scale = SCALES[name]
         manifests, counts = ensure_cluster(a.cache, generator, label, scale, a.seed)
         print(f"{name}: {counts['pods']:,} pods, {counts['policies']:,} policies in {manifests}", file=sys.stderr)
+        here = []
         for display, cmd in kreach_commands(kreach, available, manifests):
-            m = Measurement(name, "kreach", display, cmd, counts["pods"], counts["policies"], targets[name])
-            results.append(time_command(m, a.repeat, a.timeout))
+            m = Measurement(name, "kreach", display, cmd, counts["pods"], counts["policies"], None)
+            m.target = targets.get((name, m.row))
+            here.append(time_command(m, a.repeat, a.timeout))
         if name in nca_scales:
             display, cmd = nca_command(nca, manifests)
-            m = Measurement(name, "nca", display, cmd, counts["pods"], counts["policies"], None)
-            results.append(time_command(m, a.nca_repeat, a.timeout))
+            theirs = time_command(Measurement(name, "nca", display, cmd, counts["pods"],
+                                              counts["policies"], None), a.nca_repeat, a.timeout)
+            for m in here:  # nca --connectivity is the counterpart of `list` only
+                if m.row == "list":
+                    m.nca_seconds = theirs.median_seconds if theirs.ok else None
+            here.append(theirs)
+        results += here
+        if a.inprocess:
+            inprocess.append(run_inprocess(name, manifests, a.repeat, a.timeout))
 
     info = machine_info()
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "kreach": a.kreach, "seed": a.seed,
-            "generator": os.path.relpath(generator, REPO), "repeat": a.repeat}
+            "generator": os.path.relpath(generator, REPO), "repeat": a.repeat,
+            "load": "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1/5/15 min)"}
     command_line = shlex.join(["python", os.path.relpath(Path(sys.argv[0]).resolve(), REPO), *sys.argv[1:]]) \
         if argv is None else shlex.join(["python", "benchmarks/run.py", *argv])
     if str(a.output) != "-":
-        a.output.write_text(render_markdown(command_line, info, meta, results))
+        a.output.write_text(render_markdown(command_line, info, meta, results, inprocess, targets))
         print(f"wrote {a.output}", file=sys.stderr)
     if a.json:
         a.json.write_text(json.dumps({"command": command_line, "machine": info, **meta,
-                                      "results": [m.to_json() for m in results]}, indent=2) + "\n")
+                                      "results": [m.to_json() for m in results],
+                                      "inprocess": [asdict(ip) for ip in inprocess]}, indent=2) + "\n")
         print(f"wrote {a.json}", file=sys.stderr)
-    return 0 if all(m.verdict in ("pass", "-") for m in results) else 1
+    verdicts = [m.verdict for m in results] + [ip.verdict(n, targets.get((ip.scale, n)))
+                                               for ip in inprocess for n in ip.rows]
+    ok = all(v in ("pass", "-") for v in verdicts) and not any(ip.error for ip in inprocess)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
