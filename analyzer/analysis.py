@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Literal, Sequence
 if TYPE_CHECKING:  # networkx is imported only when a graph is built
     import networkx as nx
 
+    from .graph import ConnectivityView
+
 from .diagnostics import Diagnostic, Severity, has_errors, sort_key
 from .evaluate import Reachability, evaluate
 from .loading import Locator, load_paths
@@ -35,10 +37,19 @@ class Analysis:
     objects: int = 0  # usable objects after validation
 
     @cached_property
-    def graph(self) -> "nx.DiGraph":
-        from .graph import build_graph
+    def view(self) -> "ConnectivityView":
+        """Endpoints and connections at the requested level (what writers read)."""
+        from .graph import build_view
 
-        return build_graph(self.reachability, self.options.level)
+        return build_view(self.reachability, self.options.level)
+
+    @cached_property
+    def graph(self) -> "nx.DiGraph":
+        """The reachability graph: a networkx DiGraph over workloads or pods and external
+        address ranges; edges carry ``conns``, ``egress`` and ``ingress`` (rule references)."""
+        from .graph import to_networkx
+
+        return to_networkx(self.view)
 
     @property
     def has_errors(self) -> bool:

@@ -9,9 +9,11 @@ range an edge names is allowed as a whole, so ranges of different edges may over
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from .classes import iter_bits
 from .connset import V6_BASE, range_text
@@ -29,9 +31,19 @@ def pod_id(namespace: str, name: str) -> str:
     return f"{namespace}/{name}"
 
 
-def build_graph(reach: Reachability, level: Level = "workload") -> nx.DiGraph:
+@dataclass(frozen=True)
+class ConnectivityView:
+    """Endpoints and allowed connections, before they become a networkx graph. Writers read
+    this directly, so ``kreach list`` never pays for importing networkx."""
+
+    level: str
+    nodes: dict[str, dict[str, Any]]
+    edges: dict[tuple[str, str], Allowance]
+
+
+def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityView:
     cluster = reach.cluster
-    g = nx.DiGraph(level=level)
+    nodes: dict[str, dict[str, Any]] = {}
     # endpoints: one per workload (or pod), and which endpoints each class stands for
     members: list[list[str]] = [[] for _ in reach.index.classes]
     if level == "workload":
@@ -39,15 +51,15 @@ def build_graph(reach: Reachability, level: Level = "workload") -> nx.DiGraph:
         pod_pos = {id(p): i for i, p in enumerate(cluster.pods)}
         for w in cluster.workloads:
             pods = by_wl.get(w.id, [])
-            g.add_node(w.id, type="workload", namespace=w.namespace, name=w.name, kind=w.kind,
-                       pods=len(pods), labels=dict(w.labels), source=w.source)
+            nodes[w.id] = dict(type="workload", namespace=w.namespace, name=w.name, kind=w.kind,
+                               pods=len(pods), labels=dict(w.labels), source=w.source)
             for c in {reach.index.pod_class[pod_pos[id(p)]] for p in pods}:
                 members[c].append(w.id)
     else:
         for i, p in enumerate(cluster.pods):
             pid = pod_id(p.namespace, p.name)
-            g.add_node(pid, type="pod", namespace=p.namespace, name=p.name, workload=p.workload,
-                       labels=dict(p.labels), source=p.source)
+            nodes[pid] = dict(type="pod", namespace=p.namespace, name=p.name, workload=p.workload,
+                              labels=dict(p.labels), source=p.source)
             members[reach.index.pod_class[i]].append(pid)
 
     edges: dict[tuple[str, str], Allowance] = {}
@@ -58,6 +70,12 @@ def build_graph(reach: Reachability, level: Level = "workload") -> nx.DiGraph:
         prev = edges.get((src, dst))
         edges[(src, dst)] = a if prev is None else prev | a
 
+    def external(lo: int, hi: int) -> str:
+        node = external_id(lo, hi)
+        if node not in nodes:
+            nodes[node] = dict(type="external", ranges=[node], interval=(lo, hi))
+        return node
+
     for (s, d), a in reach.class_edges.items():
         for src in members[s]:
             for dst in members[d]:
@@ -65,18 +83,30 @@ def build_graph(reach: Reachability, level: Level = "workload") -> nx.DiGraph:
     for c, regions in reach.from_ip.items():
         for bits, a in regions:
             for lo, hi in _runs(reach, bits):
-                ext = _external(g, lo, hi)
+                ext = external(lo, hi)
                 for dst in members[c]:
                     add(ext, dst, a)
     for c, regions in reach.to_ip.items():
         for bits, a in regions:
             for lo, hi in _runs(reach, bits):
-                ext = _external(g, lo, hi)
+                ext = external(lo, hi)
                 for src in members[c]:
                     add(src, ext, a)
+    return ConnectivityView(level, nodes, edges)
+
+
+def to_networkx(view: ConnectivityView) -> "nx.DiGraph":
+    import networkx as nx
+
+    g = nx.DiGraph(level=view.level)
+    g.add_nodes_from(view.nodes.items())
     g.add_edges_from((s, d, {"conns": a.conns, "egress": a.egress, "ingress": a.ingress})
-                     for (s, d), a in edges.items())
+                     for (s, d), a in view.edges.items())
     return g
+
+
+def build_graph(reach: Reachability, level: Level = "workload") -> "nx.DiGraph":
+    return to_networkx(build_view(reach, level))
 
 
 def _runs(reach: Reachability, bits: int) -> list[tuple[int, int]]:
@@ -90,10 +120,3 @@ def _runs(reach: Reachability, bits: int) -> list[tuple[int, int]]:
         else:
             out.append((lo, hi))
     return out
-
-
-def _external(g: nx.DiGraph, lo: int, hi: int) -> str:
-    node = external_id(lo, hi)
-    if node not in g:
-        g.add_node(node, type="external", ranges=[node], interval=(lo, hi))
-    return node

@@ -21,9 +21,35 @@ from .messages import diagnostic
 from .source import STDIN, SourceRef
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python safe loader
-    _Loader: Any = yaml.CSafeLoader
+    _Base: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader with tag resolution memoised. The C parser calls back into Python to
+    resolve the tag of every scalar; with no path resolvers (the safe loader has none) the tag
+    depends only on the scalar's text and quoting, and manifests repeat the same few thousand
+    scalars, so a memo removes about a third of the parse time."""
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            key = (value, implicit)
+            tag = _SCALAR_TAGS.get(key)
+            if tag is None:
+                if len(_SCALAR_TAGS) > 200_000:  # bound the memo on huge, varied inputs
+                    _SCALAR_TAGS.clear()
+                tag = _SCALAR_TAGS[key] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # kreach's own files and tool configs that live beside manifests: skipped when a directory is

@@ -1,6 +1,6 @@
 """Output formats for a connectivity analysis, one module per format.
 
-Every writer is a function ``render(analysis) -> str``; writers read the graph and the rule
+Every writer is a function ``render(analysis) -> str``; writers read the connectivity view (the graph's nodes and edges) and the rule
 references carried on it and never recompute connectivity.
 """
 

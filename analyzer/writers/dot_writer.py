@@ -11,10 +11,9 @@ def _q(text: str) -> str:
 
 
 def render(analysis: Analysis) -> str:
-    g = analysis.graph
     by_ns: dict[str, list[str]] = {}
     externals = []
-    for node, data in g.nodes(data=True):
+    for node, data in analysis.view.nodes.items():
         if data["type"] == "external":
             externals.append(node)
         else:

@@ -40,13 +40,13 @@ def rule_ref(ref: RuleRef, analysis: Analysis, cache: dict) -> dict[str, Any]:
 
 
 def document(analysis: Analysis) -> dict[str, Any]:
-    g = analysis.graph
+    nodes = analysis.view.nodes
     cache: dict = {}
     refs = lambda rs: [rule_ref(r, analysis, cache) for r in sorted(rs, key=_ref_key)]  # noqa: E731
     return {
         "schema": SCHEMA,
         "level": analysis.options.level,
-        "endpoints": {node: endpoint(data) for node, data in sorted(g.nodes(data=True))},
+        "endpoints": {node: endpoint(data) for node, data in sorted(nodes.items())},
         "connections": [
             {"src": r.src, "dst": r.dst, "protocols": r.conns.to_json(),
              "allowed_by": {"egress": refs(r.egress), "ingress": refs(r.ingress)}}

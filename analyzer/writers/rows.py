@@ -19,20 +19,15 @@ class Row:
     ingress: frozenset[RuleRef]
 
 
-def _order(analysis: Analysis, node: str) -> tuple:
-    data = analysis.graph.nodes[node]
-    if data["type"] == "external":
-        return (0, data["interval"][0], "")
-    return (1, 0, node)
-
-
 def rows(analysis: Analysis) -> Iterator[Row]:
-    g = analysis.graph
-    keyed = sorted(g.edges(data=True), key=lambda e: (_order(analysis, e[0]), _order(analysis, e[1])))
-    for src, dst, data in keyed:
-        yield Row(src, dst, data["conns"], data["egress"], data["ingress"])
+    nodes = analysis.view.nodes
 
+    def order(node: str) -> tuple:
+        data = nodes[node]
+        if data["type"] == "external":
+            return (0, data["interval"][0], "")
+        return (1, 0, node)
 
-def display(analysis: Analysis, node: str) -> str:
-    """How a node is printed in txt/csv/md: ``ns/name[Kind]``, ``ns/pod`` or an address range."""
-    return node
+    for (src, dst), a in sorted(analysis.view.edges.items(),
+                                key=lambda e: (order(e[0][0]), order(e[0][1]))):
+        yield Row(src, dst, a.conns, a.egress, a.ingress)
