@@ -1,7 +1,7 @@
 """Output formats for a connectivity analysis, one module per format.
 
-Every writer is a function ``render(analysis) -> str``; writers read the connectivity view (the graph's nodes and edges) and the rule
-references carried on it and never recompute connectivity.
+Every writer is a function ``render(analysis) -> str``; writers read the connectivity view (the
+graph's nodes and edges) and the rule references carried on it, and never recompute connectivity.
 """
 
 from __future__ import annotations
