@@ -127,7 +127,7 @@ def run() -> None:
     collector's repeated scans of them cost about half the run time on large inputs. The
     process ends when the command does, so nothing accumulates."""
     gc.disable()
-    app()
+    app(prog_name="kreach")
 
 
 # --- queries (z3 is imported inside the commands, so `kreach list` never loads it) ---------
