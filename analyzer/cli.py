@@ -290,7 +290,7 @@ def exposure_(
     paths: Optional[List[str]] = _PATHS,
     source: Optional[ExposureSource] = typer.Option(None, "--from", help="Only exposure from the internet, from the cluster, or from other namespaces."),
     hypothetical: bool = typer.Option(True, "--hypothetical/--no-hypothetical",
-                                      help="Also ask Z3 about pods that do not exist yet (slow on large clusters)."),
+                                      help="Also report exposure to pods that do not exist yet."),
     fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
     output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
     schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,

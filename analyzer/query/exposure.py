@@ -100,14 +100,15 @@ def _from_new_pods(engine: Engine, reach: NewPodReach, w, pods: list[int], class
         names.discard(w.namespace)
     out, unknown = [], []
     asks: list[str | None] = []
+    declared = {c: sorted({p.number for p in _shown_pod(engine, pods, c).ports}) for c in classes}
     for ns in sorted(names):
-        way = reach.from_namespace(ns, classes)
+        way = reach.from_namespace(ns, classes, declared)
         if way == UNDECIDED:
             asks.append(ns)
         elif way is not None:
             out.append(_finding(w, ns, way.allowed_by, _way_witness(engine, w, pods, ns, way)))
     if new:
-        way = reach.from_new_namespace(classes)
+        way = reach.from_new_namespace(classes, declared)
         if way is not None:
             out.append(_finding(w, None, way.allowed_by, _way_witness(engine, w, pods, None, way)))
     if asks:
@@ -154,7 +155,6 @@ def _finding(w, ns: str | None, refs: tuple[RuleRef, ...], witness: Witness) -> 
 def _way_witness(engine: Engine, w, pods: list[int], ns: str | None, way: Way) -> Witness:
     """The witness of a solver-free answer, shaped like a Z3 one: the new pod's labels (keys the
     deciding selectors mention; any other key absent) and a pod of ``w`` in the class reached."""
-    index = engine.reachability.index
     ns_labels = None
     if way.ns_labels is not None:
         ns_labels = tuple(sorted(way.ns_labels.items()))
@@ -162,6 +162,12 @@ def _way_witness(engine: Engine, w, pods: list[int], ns: str | None, way: Way) -
         ns = name if name != OTHER else NEW_NAMESPACE
     src = PodWitness(ns, None, None, True, tuple(sorted(way.labels.items())), way.absent, (),
                      ns_labels)
-    pod = engine.cluster.pods[next(i for i in pods if index.pod_class[i] == way.dst_class)]
+    pod = _shown_pod(engine, pods, way.dst_class)
     dst = PodWitness(pod.namespace, pod.name, pod.workload, labels=pod.labels)
     return Witness(src, dst, way.protocol, way.port)
+
+
+def _shown_pod(engine: Engine, pods: list[int], c: int):
+    """The pod of a workload (``pods``) a witness shows for class ``c``: its first there."""
+    index = engine.reachability.index
+    return engine.cluster.pods[next(i for i in pods if index.pod_class[i] == c)]

@@ -25,7 +25,7 @@ Only a search that grows beyond :data:`SEARCH_LIMIT` steps is left undecided
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from ..classes import ClassIndex
 from ..compile import AnyPeer, CompiledPolicies, CompiledRule, PodPeer, RuleRef
@@ -82,9 +82,22 @@ def negate(r: Requirement) -> Requirement:
     return Requirement(r.key, _NEGATION[r.operator], r.values)
 
 
-def first_port(conns: ConnectionSet) -> tuple[str, int]:
-    """The lowest port ``conns`` allows, TCP first, then UDP, then SCTP."""
-    for proto in ("TCP", "UDP", "SCTP"):
+def first_port(conns: ConnectionSet, declared: Sequence[int] = ()) -> tuple[str, int]:
+    """A port ``conns`` allows, as a reader would pick it (like Z3 witnesses): TCP on a
+    ``declared`` port (the destination's container ports), else the lowest TCP port, else a
+    declared port of UDP or SCTP, else the lowest."""
+    tcp = conns.get("TCP")
+    for n in sorted(declared):
+        if n in tcp:
+            return "TCP", n
+    if tcp:
+        return "TCP", next(iter(tcp))[0]
+    for proto in ("UDP", "SCTP"):
+        ports = conns.get(proto)
+        for n in sorted(declared):
+            if n in ports:
+                return proto, n
+    for proto in ("UDP", "SCTP"):
         ports = conns.get(proto)
         if ports:
             return proto, next(iter(ports))[0]
@@ -273,9 +286,12 @@ class NewPodReach:
 
     # --- the answers ------------------------------------------------------------------------
 
-    def from_namespace(self, namespace: str, classes: Iterable[int]) -> Way | str | None:
+    def from_namespace(self, namespace: str, classes: Iterable[int],
+                       declared: Mapping[int, Sequence[int]] | None = None) -> Way | str | None:
         """Could a new pod in the existing ``namespace`` reach one of ``classes``? A :class:`Way`,
-        None (no), or :data:`UNDECIDED`."""
+        None (no), or :data:`UNDECIDED`. ``declared``: per class, the container ports of the
+        pod a witness shows, which its port prefers."""
+        declared = declared or {}
         if namespace not in self.ns_labels:
             return UNDECIDED  # a namespace no object declares: leave it to the solver
         ns_labels = self.ns_labels[namespace]
@@ -294,19 +310,21 @@ class NewPodReach:
                         undecided = True
                     elif labels is not None:
                         return self._way(c, (e.pod_selector,) + policies, labels, None, e.ports,
-                                         namespace)
+                                         namespace, declared.get(c, ()))
                 for sel, ports in outs:
                     both = e.ports & ports
                     if both:
                         labels = satisfy(e.pod_selector.requirements + sel.requirements)
                         if labels is not None:
                             return self._way(c, (e.pod_selector, sel), labels, None, both,
-                                             namespace)
+                                             namespace, declared.get(c, ()))
         return UNDECIDED if undecided else None
 
-    def from_new_namespace(self, classes: Iterable[int]) -> Way | None:
+    def from_new_namespace(self, classes: Iterable[int],
+                           declared: Mapping[int, Sequence[int]] | None = None) -> Way | None:
         """Could a new pod in a namespace that does not exist yet (no policies: egress open)
         reach one of ``classes``?"""
+        declared = declared or {}
         for c in sorted(classes):
             for e in self.entries(c):
                 if e.namespace is not None:
@@ -316,12 +334,14 @@ class NewPodReach:
                     continue
                 labels = satisfy(e.pod_selector.requirements)
                 if labels is not None:
-                    return self._way(c, (e.pod_selector,), labels, ns, e.ports, None)
+                    return self._way(c, (e.pod_selector,), labels, ns, e.ports, None,
+                                     declared.get(c, ()))
         return None
 
     def _way(self, c: int, selectors: tuple[LabelSelector, ...], labels: Labels,
-             ns_labels: Labels | None, conns: ConnectionSet, namespace: str | None) -> Way:
-        proto, port = first_port(conns)
+             ns_labels: Labels | None, conns: ConnectionSet, namespace: str | None,
+             declared: Sequence[int]) -> Way:
+        proto, port = first_port(conns, declared)
         where = namespace if namespace is not None else NEW_NAMESPACE
         ns_view = ns_labels if ns_labels is not None else self.ns_labels[namespace]
         fired, read = set(), set()
