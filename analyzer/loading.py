@@ -87,6 +87,15 @@ class _Fallback(Exception):
     pass
 
 
+class DuplicateKey(Exception):
+    """A mapping names the same key twice. YAML forbids it; the usual cause is two documents
+    written one after the other without ``---``, which would silently merge two objects."""
+
+    def __init__(self, key: Any, line: int):
+        super().__init__(key, line)
+        self.key, self.line = key, line
+
+
 def _build(node: Any, memo: dict[int, Any]) -> Any:
     tag = node.tag
     if tag == _STR:
@@ -102,7 +111,10 @@ def _build(node: Any, memo: dict[int, Any]) -> Any:
             for k, v in node.value:
                 if k.tag not in (_STR, _INT, _BOOL, _NULL, _FLOAT, _TIMESTAMP):
                     raise _Fallback  # merge keys (<<) and complex keys
-                out[_build(k, memo)] = _build(v, memo)
+                key = _build(k, memo)
+                if key in out:
+                    raise DuplicateKey(key, k.start_mark.line)
+                out[key] = _build(v, memo)
         memo[id(node)] = out
         return out
     if tag == _INT:
@@ -313,6 +325,10 @@ def _load_file(path: str, stdin_text: str | None, locator: Locator) -> Iterator[
         try:
             node = yaml.compose(chunk.text, Loader=_Loader)
             doc = construct(node)
+        except DuplicateKey as e:
+            yield diagnostic("KR009", SourceRef(path, chunk.first_line + e.line, chunk.index),
+                             key=e.key)
+            continue
         except yaml.YAMLError as e:
             line = chunk.first_line + _mark_line(e, chunk.text)
             yield diagnostic("KR001", SourceRef(path, line, chunk.index), detail=_yaml_problem(e))
@@ -329,11 +345,23 @@ def _load_file(path: str, stdin_text: str | None, locator: Locator) -> Iterator[
 def _load_json(path: str, text: str, locator: Locator) -> Iterator[Manifest | Diagnostic]:
     locator.remember(path, [Chunk(text, 1, 0)])
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as e:
         yield diagnostic("KR008", SourceRef(path, e.lineno, 0), detail=e.msg)
         return
+    except DuplicateKey as e:
+        yield diagnostic("KR009", SourceRef(path, 1, 0), key=e.key)
+        return
     yield from _objects(doc, SourceRef(path, 1, 0), locator)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise DuplicateKey(k, 0)
+        out[k] = v
+    return out
 
 
 def _objects(doc: Any, source: SourceRef, locator: Locator,

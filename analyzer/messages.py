@@ -23,6 +23,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR006": (Severity.WARNING, "file holds no documents"),
     "KR007": (Severity.ERROR, "path does not exist: {detail}"),
     "KR008": (Severity.ERROR, "JSON syntax error: {detail}; the file is skipped"),
+    "KR009": (Severity.ERROR, "duplicate key {key!r} in one mapping (two documents without '---' "
+                              "between them?); this document is skipped"),
     # --- validating objects ------------------------------------------------------------------
     "KR101": (Severity.ERROR, "{kind} {name}: schema violation at {path}: {detail}; object skipped"),
     "KR102": (Severity.WARNING, "{kind} {name}: schema violation at {path}: {detail} "

@@ -106,7 +106,7 @@ def test_sarif_is_valid_sarif_2_1_0_and_points_at_the_assertion_and_the_policy(f
     related = res[0]["relatedLocations"][0]
     assert related["physicalLocation"]["artifactLocation"]["uri"] == \
         "fixtures/demo/policies-payments.yaml"
-    assert related["physicalLocation"]["region"] == {"startLine": 92}
+    assert related["physicalLocation"]["region"] == {"startLine": 93}
     codes = {r["ruleId"] for r in json.loads(render_check(broken, "sarif"))["runs"][0]["results"]}
     assert {"KR303", "KR308", "KR307"} <= codes
 
@@ -150,7 +150,7 @@ def test_github_lines_are_workflow_commands_at_the_assertion_and_the_policy(fail
     commands = [ln for ln in lines if ln.startswith("::")]
     assert all(WORKFLOW_COMMAND.match(ln) for ln in commands), commands
     assert commands[0].startswith("::error file=fixtures/failing/kreach.yaml,line=12,title=kreach%3A ")
-    assert commands[1].startswith("::error file=fixtures/demo/policies-payments.yaml,line=92,")
+    assert commands[1].startswith("::error file=fixtures/demo/policies-payments.yaml,line=93,")
     assert "allow-all-debug" in commands[1]
     broken_lines = [ln for ln in render_check(broken, "github").splitlines() if ln.startswith("::")]
     assert all(WORKFLOW_COMMAND.match(ln) for ln in broken_lines)
@@ -165,7 +165,7 @@ def test_json_report(failing):
     assert bad["examples"][0]["rules"][0] == {
         "rule": "NetworkPolicy payments/allow-all-debug ingress rule #0", "role": "allows",
         "direction": "ingress", "policy": "payments/allow-all-debug", "index": 0,
-        "file": "fixtures/demo/policies-payments.yaml", "line": 92}
+        "file": "fixtures/demo/policies-payments.yaml", "line": 93}
 
 
 def test_text_report(failing):

@@ -34,7 +34,7 @@ def test_a_denied_connection_that_is_allowed_fails_with_the_rule_that_allows_it(
     assert (e.src, e.dst, e.protocol, e.port) == (
         "0.0.0.0", "payments/pod/ledger-0 (payments/ledger[Deployment])", "TCP", 1)
     assert [(h.text, h.location) for h in r.rules] == [
-        (DEBUG_RULE, "fixtures/demo/policies-payments.yaml:92")]
+        (DEBUG_RULE, "fixtures/demo/policies-payments.yaml:93")]
 
 
 def test_an_allowed_connection_that_is_denied_fails_with_the_blocking_policies(checker):

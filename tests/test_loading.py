@@ -228,3 +228,26 @@ def test_broken_json_is_located(tmp_path):
     r = load_paths([f, write(tmp_path / "ok.yaml", POD.format(name="a"))])
     assert codes(r) == [("KR008", 2)]
     assert found(r) == [("Pod", "a", 1)]
+
+
+def test_a_duplicate_key_is_an_error_not_a_silent_merge(tmp_path):
+    """Two documents without '---' between them would merge into one object; YAML forbids the
+    duplicate keys that result, and so does kreach (KR009), as kubectl does."""
+    from analyzer.loading import load_paths
+
+    f = tmp_path / "merged.yaml"
+    f.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"
+                 "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n")
+    result = load_paths([str(f)])
+    assert [(d.code, d.line) for d in result.diagnostics if d.code == "KR009"] == [("KR009", 4)]
+    assert result.manifests == ()
+
+
+def test_a_duplicate_key_in_json_is_an_error_too(tmp_path):
+    from analyzer.loading import load_paths
+
+    f = tmp_path / "dup.json"
+    f.write_text('{"apiVersion": "v1", "kind": "Namespace", "kind": "Pod", "metadata": {"name": "a"}}')
+    result = load_paths([str(f)])
+    assert "KR009" in [d.code for d in result.diagnostics]
+    assert result.manifests == ()
