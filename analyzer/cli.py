@@ -93,7 +93,7 @@ def list_(
 ) -> None:
     """List every allowed connection: one line per ordered pair of endpoints.
 
-    Defaults come from [tool.kreach] in the nearest pyproject.toml; flags override them."""
+    Defaults come from the tool.kreach table of the nearest pyproject.toml; flags override them."""
     from .analysis import Options, analyze
     from .writers import render
 
@@ -203,7 +203,8 @@ def can_(
     dst: str = typer.Argument(..., help="Destination endpoint."),
     paths: Optional[List[str]] = _PATHS,
     port: Optional[int] = typer.Option(None, "--port", "-p", help="Destination port."),
-    protocol: Optional[Protocol] = typer.Option(None, "--protocol", help="TCP, UDP or SCTP."),
+    protocol: Optional[Protocol] = typer.Option(None, "--protocol", case_sensitive=False,
+                                                help="TCP, UDP or SCTP."),
     fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
     output: Optional[Path] = _OUTPUT,
     timeout: float = _TIMEOUT,
@@ -295,8 +296,7 @@ def exposure_(
     output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
     schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
 ) -> None:
-    """Every workload and port reachable from outside, from other namespaces or from pods that
-    do not exist yet, and every workload no policy isolates; most severe first. Exit 1 if any."""
+    """Every workload and port reachable from outside, from other namespaces or from pods that do not exist yet, and every workload no policy isolates; most severe first. Exit 1 if any."""
     from .query.exposure import exposure
 
     analysis = _analyze_for_query(paths, k8s_version, schema, quiet)

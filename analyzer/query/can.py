@@ -294,7 +294,7 @@ def _blame(engine: Engine, base, side: Side, pod_b: Bound, other_b: Bound, targe
                 parts += enc.peer_parts(peer, other_b.term)
                 parts.append(("ports", enc.ports_match(rule.ports, dst_term, flow)))
                 failed = _core(engine, base, parts)
-                mism = [Mismatch(rule.ref, pi, name,
+                mism = [Mismatch(rule.ref, None if name in ("ports", "policy") else pi, name,
                                  _expected(name, peer, rule),
                                  _found(name, other_b, dst_term, rule, protocol, port))
                         for name in failed]

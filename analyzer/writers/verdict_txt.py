@@ -48,7 +48,8 @@ def side_lines(side: SideReport | None, locate: Locate) -> list[str]:
         if len(side.mismatches) > len(shown):
             out.append(f"    ... and {len(side.mismatches) - len(shown)} more")
     elif side.isolated_by:
-        out.append(f"  {d}: isolated by " + "; ".join(ref_text(r, locate) for r in side.isolated_by))
+        out.append(f"  {d}: does not block on its own (isolated by "
+                   + "; ".join(ref_text(r, locate) for r in side.isolated_by) + ")")
     else:
         out.append(f"  {d}: not isolated")
     return out
