@@ -212,7 +212,10 @@ class Checker:
         return self.pod_text(pod)
 
     def example(self, f: _Flow) -> Example:
-        proto, port = _one_connection(f.conns)
+        declared: tuple = ()
+        if isinstance(f.dst, tuple) and f.dst:
+            declared = self.cluster.pods[f.dst[0]].ports
+        proto, port = _one_connection(f.conns, declared)
         src = self.side_text(f.src)
         avoid = f.src[0] if isinstance(f.src, tuple) else None
         rules = tuple(self.hit(r, "allows") for r in sorted(f.egress) + sorted(f.ingress))
@@ -449,7 +452,12 @@ def _filter(f: PortFilter) -> ConnectionSet:
     return ConnectionSet.of([(p, ports) for p in protocols])
 
 
-def _one_connection(conns: ConnectionSet) -> tuple[str | None, int | None]:
+def _one_connection(conns: ConnectionSet, declared=()) -> tuple[str | None, int | None]:
+    """One allowed connection to show: a port the destination declares if one is allowed
+    (TCP first), else the lowest allowed port."""
+    for p in sorted(declared, key=lambda p: (p.protocol != "TCP", p.number)):
+        if conns.allows(p.protocol, p.number):
+            return p.protocol, p.number
     for proto in ("TCP", "UDP", "SCTP"):
         ports = conns.get(proto)
         if ports:

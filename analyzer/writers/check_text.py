@@ -15,7 +15,8 @@ def example_lines(e: Example, indent: str = "      ") -> list[str]:
     lines = [f"{e.src} -> {e.dst}" + (f" {flow}" if flow else "")]
     for r in e.rules:
         where = f" ({r.location})" if r.location else ""
-        lines.append(f"{indent}  {ROLES.get(r.role, r.role)} {r.text}{where}")
+        side = f"{r.direction.lower()} " if r.direction and r.role != "default" else ""
+        lines.append(f"{indent}  {side}{ROLES.get(r.role, r.role)} {r.text}{where}")
     return lines
 
 
@@ -25,8 +26,11 @@ def result_lines(r: Result) -> list[str]:
     if r.passed:
         return [head]
     lines = [head, f"        expected: {r.expected}", f"        found:    {r.found}"]
-    label = "counterexample" if r.status is Status.FAILED else "example"
     for e in r.examples:
+        # an example with a flow is a connection that exists; without one it is the pair whose
+        # connection is blocked, shown with the policies that block it
+        label = ("blocked" if not e.flow_text() else
+                 "counterexample" if r.status is Status.FAILED else "example")
         first, *rest = example_lines(e, "        ")
         lines.append(f"        {label}: {first}")
         lines += rest
