@@ -186,7 +186,7 @@ class Locator:
             return source.line
         chunk_line = self._chunk_first_line(source)
         best = node.start_mark.line
-        for key in path:
+        for key in (*source.path, *path):
             found = _child(node, key)
             if found is None:
                 break
@@ -378,8 +378,9 @@ def _objects(doc: Any, source: SourceRef, locator: Locator,
         item_kind = kind[: -len("List")]
         implied_items = (str(api), item_kind) if item_kind and isinstance(api, str) else None
         for i, item in enumerate(doc["items"]):
-            line = locator.line(source, ("items", i))
-            yield from _objects(item, SourceRef(source.file, line, source.doc), locator, implied_items)
+            where = SourceRef(source.file, 0, source.doc, (*source.path, "items", i))
+            item_source = SourceRef(source.file, locator.line(where), source.doc, where.path)
+            yield from _objects(item, item_source, locator, implied_items)
         return
     if not isinstance(kind, str) or not kind or not isinstance(api, str) or not api:
         missing = " and ".join(k for k, v in (("apiVersion", api), ("kind", kind))

@@ -251,3 +251,39 @@ def test_a_duplicate_key_in_json_is_an_error_too(tmp_path):
     result = load_paths([str(f)])
     assert "KR009" in [d.code for d in result.diagnostics]
     assert result.manifests == ()
+
+
+def test_lines_inside_a_kind_list_point_at_the_item_and_its_fields(tmp_path):
+    """What `kubectl get -o yaml` prints: diagnostics and rule references must name the item's
+    own lines, not the List's first line."""
+    from analyzer.analysis import analyze
+    from analyzer.writers.json_writer import document
+
+    f = tmp_path / "list.yaml"
+    f.write_text("""apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: a, namespace: x, labels: {app: a}}
+  spec: {containers: [{name: c, image: i}]}
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: p, namespace: x}
+  spec:
+    podSelector: {}
+    ingress:
+    - from:
+      - ipBlock:
+          cidr: 10.0.0.0/8
+          except:
+          - 11.0.0.0/16
+    - from:
+      - podSelector: {}
+""")
+    analysis = analyze([str(f)])
+    assert [(d.code, d.line) for d in analysis.diagnostics if d.code == "KR111"] == [("KR111", 18)]
+    f.write_text(f.read_text().replace("11.0.0.0/16", "10.1.0.0/16"))
+    doc = document(analyze([str(f)]))
+    lines = {r["line"] for c in doc["connections"] for r in c["allowed_by"]["ingress"] if r["policy"]}
+    assert lines == {14}  # the ipBlock rule; the second rule has no other pod to admit
