@@ -42,6 +42,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR118": (Severity.ERROR, "{kind} {name}: invalid port name {detail}; object skipped"),
     "KR119": (Severity.ERROR, "{kind} {name}: invalid value at {path}: {detail}; object skipped"),
     # --- semantic notes ---------------------------------------------------------------------
+    "KR203": (Severity.WARNING, "pod {name} is defined twice (first at {detail}); this one is "
+                                "ignored"),
     "KR201": (Severity.WARNING, "{kind} {name} uses hostNetwork: kreach applies NetworkPolicies to it "
                                 "as written, but whether the network plugin enforces them for "
                                 "host-network pods is implementation-defined (docs/semantics.md)"),

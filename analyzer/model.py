@@ -163,12 +163,28 @@ class ModelResult:
 
 
 def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
+    manifests = list(manifests)
     diags: list[Diagnostic] = []
     declared: dict[str, Namespace] = {}
     pods: list[Pod] = []
     workloads: dict[str, Workload] = {}
     services: list[Service] = []
     policies: list[NetworkPolicy] = []
+    # controllers whose real pods are in the input: those pods stand for them, so no pods are
+    # made up from the template (that would count them twice, with made-up names)
+    owners_with_pods = {_bare_pod(m, m.namespace or DEFAULT_NAMESPACE)[1].id
+                        for m in manifests if m.kind == "Pod"}
+    pod_ids: dict[str, SourceRef] = {}
+
+    def add_pods(new: list[Pod]) -> None:
+        for pod in new:
+            key = f"{pod.namespace}/{pod.name}"
+            first = pod_ids.setdefault(key, pod.source)
+            if first is not pod.source:
+                diags.append(diagnostic("KR203", pod.source, name=key, detail=str(first)))
+                continue
+            pods.append(pod)
+
     for m in manifests:
         ns = m.namespace or DEFAULT_NAMESPACE
         if m.kind == "Namespace":
@@ -181,16 +197,15 @@ def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
             services.append(_service(m, ns))
         elif m.kind == "Pod":
             pod, owner = _bare_pod(m, ns)
-            pods.append(pod)
+            add_pods([pod])
             workloads.setdefault(owner.id, owner)
             if pod.host_network:
                 diags.append(diagnostic("KR201", m.source, kind="Pod", name=f"{ns}/{m.name}"))
         elif m.kind in WORKLOAD_KINDS:
             w, wpods = _workload(m, ns)
-            if w.id in workloads:  # a controller and pods that name it as owner: keep both
-                pass
-            workloads.setdefault(w.id, w)
-            pods.extend(wpods)
+            workloads[w.id] = w  # the controller's own manifest describes it best
+            if w.id not in owners_with_pods:
+                add_pods(wpods)
             if wpods and wpods[0].host_network:
                 diags.append(diagnostic("KR201", m.source, kind=m.kind, name=f"{ns}/{m.name}"))
     used = {p.namespace for p in pods} | {p.namespace for p in policies} | {s.namespace for s in services}

@@ -251,3 +251,51 @@ spec:
     g = analyze([str(tmp_path)]).graph
     assert g.has_edge("t/a[Pod]", "t/b[Pod]")  # egress not isolated
     assert not g.has_edge("t/b[Pod]", "t/a[Pod]")  # ingress isolated, no rules
+
+
+def test_real_pods_of_a_controller_replace_its_template_pods(tmp_path):
+    """A StatefulSet manifest and its live pod (ownerReference) describe the same pod once:
+    the real pod, with its own labels, is analysed; no template pod is made up beside it."""
+    from analyzer.analysis import Options, analyze
+
+    manifest = tmp_path / "sts.yaml"
+    manifest.write_text(STS_WITH_LIVE_POD)
+    pods = analyze([str(manifest)], Options(level="pod"))
+    assert not pods.graph.has_edge("x/client", "x/db-0")  # the real db-0 is isolated
+    workloads = analyze([str(manifest)])
+    assert workloads.graph.nodes["x/db[StatefulSet]"]["pods"] == 1
+
+
+STS_WITH_LIVE_POD = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: x}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  serviceName: db
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db-0
+  namespace: x
+  labels: {app: db, role: primary}
+  ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: db, uid: u1, controller: true}]
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: x, labels: {app: client}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-primary, namespace: x}
+spec:
+  podSelector: {matchLabels: {role: primary}}
+  policyTypes: [Ingress]
+"""
