@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from .cli_io import emit
 from .diagnostics import Severity
 
 app = typer.Typer(
@@ -110,11 +111,7 @@ def list_(
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     _report(analysis.diagnostics, quiet)
-    text = render(analysis, fmt_v)
-    if output is None or str(output) == "-":
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
+    emit(render(analysis, fmt_v), output)
     if analysis.is_empty or (strict_v and analysis.has_errors):
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -182,11 +179,7 @@ def _locators(engine):
     return txt, js
 
 
-def _emit(text: str, output: Optional[Path]) -> None:
-    if output is None or str(output) == "-":
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
+_emit = emit
 
 
 _PATHS = typer.Argument(None, help="Manifest files or directories ('-' for stdin; default: .).")

@@ -8,12 +8,13 @@ that leave nothing to analyse, or an answer the solver could not give).
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from .cli_io import emit
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -80,11 +81,7 @@ def check(
         for d in report.diagnostics:
             if not quiet or d.severity is Severity.ERROR:
                 typer.echo(str(d), err=True)
-    text = render_check(report, fmt.value)
-    if output is None or str(output) == "-":
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
+    emit(render_check(report, fmt.value), output)
     code = exit_code(report)
     raise typer.Exit(EXIT_OK if exit_zero and code == EXIT_FAILED else code)
 

@@ -24,7 +24,7 @@ from .compile import CompiledPolicies, compile_policies
 from .connset import NO_CONNECTIONS, ConnectionSet
 from .evaluate import (Allowance, Reachability, _Evaluator, evaluate, evaluate_tables,
                        ip_partition)
-from .model import EGRESS, INGRESS, NetworkPolicy
+from .model import INGRESS, NetworkPolicy
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import z3
 
-from ..compile import IPPeer, PodPeer, RuleRef, Target, default_ref
+from ..compile import IPPeer, PodPeer, Target, default_ref
 from ..connset import PROTOCOLS, address_text
 from ..model import EGRESS, INGRESS, NAME_LABEL
 from .encoding import (PROTO_CODE, AddressTerm, ConcretePod, Encoding, Flow, Formula, Side, Signature,
                        SymbolicPod, Term, as_z3, conj)
-from .engine import Engine, ExistingPods, External, Hypothetical, QueryError, Resolved
+from .engine import Engine, External, Hypothetical, QueryError, Resolved
 from .verdict import (AddressWitness, Answer, Mismatch, PodWitness, SideReport, Verdict, Witness)
 
 

@@ -26,7 +26,7 @@ import z3
 
 from ..compile import AnyPeer, CompiledPolicies, CompiledRule, IPPeer, PodPeer, PortMatcher, Target
 from ..connset import IntervalSet, PROTOCOLS
-from ..model import EGRESS, INGRESS, NAME_LABEL, Cluster
+from ..model import INGRESS, NAME_LABEL, Cluster
 from ..selectors import LabelSelector, Requirement
 
 Formula = Union[bool, z3.BoolRef]

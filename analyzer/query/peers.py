@@ -7,7 +7,6 @@ question for a namespace that does not exist yet.
 
 from __future__ import annotations
 
-from ..classes import iter_bits
 from ..connset import ConnectionSet, IntervalSet, NO_CONNECTIONS, PROTOCOLS, range_text, split_families
 from ..endpoints import NewPod
 from .can import Bound, bind, bind_new_namespace, can_bound

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..compile import RuleRef
-from ..query.verdict import describe_endpoint, AddressWitness, PodWitness, SideReport, Verdict
+from ..query.verdict import describe_endpoint, SideReport, Verdict
 
 Locate = Callable[[RuleRef], "str | None"]  # rule -> "file:line" (or None)
 
