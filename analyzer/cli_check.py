@@ -50,8 +50,8 @@ def check(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when assertions fail."),
     timeout: float = typer.Option(5.0, "--timeout", help="Seconds per solver call."),
-    schema: bool = typer.Option(True, "--schema/--no-schema",
-                                help="Validate objects against the Kubernetes JSON schemas."),
+    schema: Optional[bool] = typer.Option(None, "--schema/--no-schema",
+                                          help="Validate objects against the Kubernetes JSON schemas."),
     k8s_version: Optional[str] = typer.Option(None, "--k8s-version",
                                               help="Kubernetes version of the schemas (default: latest)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
@@ -61,6 +61,11 @@ def check(
     from .diagnostics import Severity
     from .writers.check_formats import render_check
 
+    from .config import find_settings
+
+    settings = find_settings()  # flags win over [tool.kreach], which wins over the defaults
+    schema = schema if schema is not None else settings.get("schema", True)
+    k8s_version = k8s_version if k8s_version is not None else settings.get("k8s-version")
     if file is None:
         found = find_assertion_file(".")
         path, diags = found.path, found.diagnostics

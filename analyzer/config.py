@@ -60,15 +60,19 @@ def find_settings(start: str = ".") -> Settings:
 
 def read_settings(path: str) -> Settings | None:
     """The ``[tool.kreach]`` table of ``path``; None when the file has none."""
-    where = SourceRef(os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path)
+    rel = os.path.relpath(path)
+    where = SourceRef(path if rel.startswith("..") else rel)
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as e:
         return Settings({}, path, (diagnostic("KR311", where, detail=str(e)),))
-    table = data.get("tool", {}).get("kreach")
-    if not isinstance(table, dict):
+    tool = data.get("tool")
+    table = tool.get("kreach") if isinstance(tool, dict) else None
+    if table is None:
         return None
+    if not isinstance(table, dict):
+        return Settings({}, path, (diagnostic("KR311", where, detail="tool.kreach must be a table"),))
     values: dict[str, Any] = {}
     diags = []
     for key, value in table.items():

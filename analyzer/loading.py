@@ -268,8 +268,8 @@ def split_documents(text: str) -> list[Chunk]:
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
         piece = text[start:end]
-        if i == 0 and piece.strip() == "" and len(starts) > 1:
-            continue  # text before the first '---' holds nothing
+        if i == 0 and len(starts) > 1 and _only_directives(piece):
+            continue  # text before the first '---': nothing, comments or %YAML/%TAG directives
         end_marker = _DOC_END.search(piece)
         if end_marker:
             piece = piece[: end_marker.start()]
@@ -396,6 +396,12 @@ def _objects(doc: Any, source: SourceRef, locator: Locator,
     ns = meta.get("namespace")
     yield Manifest(api, kind, name if isinstance(name, str) else "",
                    ns if isinstance(ns, str) and ns else None, doc, source)
+
+
+def _only_directives(text: str) -> bool:
+    """Blank lines, comments and directives only. A %TAG directive would matter only for
+    custom tags, which safe loading rejects anyway; the default YAML version is the same."""
+    return all(not ln.strip() or ln.lstrip().startswith(("#", "%")) for ln in text.splitlines())
 
 
 def _only_comments(text: str) -> bool:

@@ -5,7 +5,6 @@ file) or the nearest ``kreach.yaml``, whichever comes first; stop at the reposit
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic
@@ -14,7 +13,8 @@ from ..source import SourceRef
 
 DEFAULT_NAME = "kreach.yaml"
 # every [tool.kreach] key (analyzer.config documents them); this module reads "assertions"
-from ..config import KEYS as _KEYS  # noqa: E402
+from ..config import KEYS as _KEYS, read_settings  # noqa: E402
+from ..diagnostics import Severity  # noqa: E402
 
 CONFIG_KEYS = tuple(_KEYS)
 
@@ -46,22 +46,14 @@ def find_assertion_file(start: str = ".") -> Found:
 
 
 def _from_pyproject(path: str) -> Found | None:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        return Found(None, (diagnostic("KR311", SourceRef(_shorten(path)), detail=str(e)),))
-    table = data.get("tool", {}).get("kreach")
-    if table is None:
+    settings = read_settings(path)  # one reader of [tool.kreach] for every command
+    if settings is None:
         return None
-    diags = [diagnostic("KR311", SourceRef(_shorten(path)), detail=f"unknown key {k!r}; expected "
-                        + ", ".join(CONFIG_KEYS)) for k in table if k not in CONFIG_KEYS]
-    target = table.get("assertions", DEFAULT_NAME)
-    if not isinstance(target, str) or not target:
-        diags.append(diagnostic("KR311", SourceRef(_shorten(path)),
-                                detail="assertions must be a path to the assertion file"))
+    diags = list(settings.diagnostics)
+    if any(d.severity is Severity.ERROR and "assertions" in d.message for d in diags):
         return Found(None, tuple(diags))
-    full = os.path.join(os.path.dirname(path), target)
+    target = settings.get("assertions", DEFAULT_NAME)
+    full = os.path.normpath(os.path.join(os.path.dirname(path), target))
     if not os.path.isfile(full):
         diags.append(diagnostic("KR310", SourceRef(_shorten(path)),
                                 detail=f"{target} (named by [tool.kreach] assertions) does not exist"))
