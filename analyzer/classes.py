@@ -31,10 +31,6 @@ class PodClass:
     pods: tuple[int, ...]  # indexes into Cluster.pods
 
     @property
-    def label_map(self) -> dict[str, str]:
-        return dict(self.labels)
-
-    @property
     def port_map(self) -> dict[tuple[str, str], frozenset[int]]:
         out: dict[tuple[str, str], set[int]] = {}
         for proto, name, num in self.named_ports:
@@ -82,12 +78,6 @@ class ClassIndex:
     _sel_cache: dict[LabelSelector, int] = field(default_factory=dict)
     _nssel_cache: dict[LabelSelector, int] = field(default_factory=dict)
 
-    @property
-    def selectable_bits(self) -> int:
-        """Classes that selectors can match. hostNetwork pods are analysed as written, like any
-        other pod (docs/semantics.md explains the choice), so this is every class."""
-        return self.all_bits
-
     def pod_selector_bits(self, selector: LabelSelector) -> int:
         """Classes (any namespace) whose labels match ``selector``."""
         hit = self._sel_cache.get(selector)
@@ -110,7 +100,7 @@ class ClassIndex:
 
     def target_bits(self, namespace: str, selector: LabelSelector) -> int:
         """Classes a policy in ``namespace`` with ``podSelector: selector`` selects."""
-        return self.ns_mask.get(namespace, 0) & self.pod_selector_bits(selector) & self.selectable_bits
+        return self.ns_mask.get(namespace, 0) & self.pod_selector_bits(selector)
 
     def peer_bits(self, peer: AnyPeer | PodPeer | IPPeer) -> int:
         if isinstance(peer, AnyPeer):
@@ -122,7 +112,7 @@ class ClassIndex:
         else:
             assert peer.namespace_selector is not None
             ns = self.namespace_selector_bits(peer.namespace_selector)
-        return ns & self.pod_selector_bits(peer.pod_selector) & self.selectable_bits
+        return ns & self.pod_selector_bits(peer.pod_selector)
 
 
 def _select(selector: LabelSelector, by_label: dict, by_key: dict, all_bits: int) -> int:

@@ -165,7 +165,6 @@ class Locator:
     loading; the file is re-parsed on demand and the node trees cached here.
     """
 
-    stdin_text: str | None = None
     _nodes: dict[tuple[str, int], Any] = field(default_factory=dict)
     _chunks: dict[str, list[Chunk]] = field(default_factory=dict)
 
@@ -208,10 +207,6 @@ class Locator:
             chunk = self._chunk(source.file, source.doc)
             self._nodes[key] = None if chunk is None else yaml.compose(chunk.text, Loader=_Loader)
         return self._nodes[key]
-
-    def chunk_text(self, file: str, index: int) -> str | None:
-        chunk = self._chunk(file, index)
-        return chunk.text if chunk else None
 
 
 def _child(node: Any, key: str | int) -> tuple[Any, int] | None:
@@ -282,7 +277,7 @@ def split_documents(text: str) -> list[Chunk]:
 
 def load_paths(paths: Sequence[str], stdin_text: str | None = None) -> LoadResult:
     """Read every manifest under ``paths`` (``-`` is stdin, whose text is ``stdin_text``)."""
-    locator = Locator(stdin_text=stdin_text)
+    locator = Locator()
     files, diags = discover(paths)
     manifests: list[Manifest] = []
     for f in files:

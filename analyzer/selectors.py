@@ -72,7 +72,3 @@ class LabelSelector:
 
 
 MATCH_ALL = LabelSelector()
-
-
-def matches(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
-    return selector.matches(labels)
