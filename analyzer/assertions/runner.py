@@ -173,8 +173,11 @@ class Checker:
                 if not conns:
                     continue
                 sp, dp = self.members(s, src.pods), self.members(d, dst.pods)
-                if len(sp) == 1 and sp == dp:
-                    continue  # a pod is never its own peer
+                if s == d:  # a pod is never its own peer: keep pods that have another partner
+                    sp, dp = (tuple(x for x in sp if dp != (x,)),
+                              tuple(y for y in dp if sp != (y,)))
+                    if not sp or not dp:
+                        continue
                 yield _Flow(sp, dp, conns, a.egress, a.ingress)
         if dst.addresses:
             for s in src_classes:

@@ -44,13 +44,13 @@ def _peer_rows(engine: Engine, target: ExistingPods, direction: str, port: int |
         mine, other = (d, s) if direction == "to" else (s, d)
         if mine not in classes:
             continue
-        other_pods = _pods_of_class(engine, other)
-        if s == d and len(other_pods) == 1 and other_pods[0] in pods:
-            continue  # the only candidate is the pod itself
         conns = _port_only(allowance.conns, port)
         if not conns:
             continue
-        for i in other_pods:
+        mine_pods = [i for i in _pods_of_class(engine, mine) if i in pods]
+        for i in _pods_of_class(engine, other):
+            if mine_pods == [i]:
+                continue  # the only target pod on this edge is the peer itself
             w = cluster.pods[i].workload
             per_workload[w] = per_workload.get(w, NO_CONNECTIONS) | conns
     rows = [PeerRow("workload", w, w.split("/", 1)[0], c) for w, c in sorted(per_workload.items())]
