@@ -63,6 +63,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR312": (Severity.WARNING, "the assertion file holds no assertions"),
     "KR313": (Severity.ERROR, "{where}: namespace {namespace!r} is not in the manifests"),
     "KR314": (Severity.ERROR, "{where}: {key} takes {expected}; {endpoint!r} is {found}"),
+    "KR315": (Severity.ERROR, "{where}: cannot be checked: {detail}"),
+    "KR316": (Severity.ERROR, "{where}: duplicate key {key!r}, first written at line {line}"),
 }
 
 

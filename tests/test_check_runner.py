@@ -124,3 +124,29 @@ def test_the_demo_assertions_all_pass_and_the_failing_example_fails():
     assert [(r.assertion.name, r.status) for r in failing.results] == [
         ("internet reaches the shop front end", Status.PASSED),
         ("internet cannot reach the ledger", Status.FAILED)]
+
+
+def test_a_question_the_engine_cannot_ask_is_an_error_result_not_an_aborted_run(tmp_path):
+    import os
+
+    f = tmp_path / "kreach.yaml"
+    f.write_text(f"manifests: [{os.path.abspath('fixtures/demo')}]\nassertions:\n"
+                 "  - name: fine\n    from: shop/web\n    to: shop/api\n    expect: allow\n"
+                 "  - name: self\n    from: shop/pod/web-0\n    to: shop/pod/web-0\n    expect: allow\n")
+    report = check_file(str(f))
+    assert [(r.assertion.name, r.status.value) for r in report.results] == [
+        ("fine", "passed"), ("self", "error")]
+    assert [d.code for d in report.results[1].diagnostics] == ["KR315"]
+
+
+def test_a_duplicate_key_in_an_assertion_is_reported_with_both_lines(tmp_path):
+    import os
+
+    from analyzer.assertions import load_assertions
+
+    f = tmp_path / "kreach.yaml"
+    f.write_text(f"manifests: [{os.path.abspath('fixtures/demo')}]\nassertions:\n"
+                 "  - name: dup\n    from: internet\n    to: shop/db\n    to: shop/web\n    expect: allow\n")
+    loaded = load_assertions(str(f))
+    diags = [(d.code, d.line) for d in loaded.diagnostics]
+    assert ("KR316", 6) in diags

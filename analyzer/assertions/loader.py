@@ -111,6 +111,9 @@ class _Reader:
                     f"; expected one of {', '.join(allowed)}"
                 self.report("KR303", k, where=where, key=str(name), hint=hint)
                 continue
+            if name in out:
+                self.report("KR316", k, where=where, key=name, line=out[name][0].start_mark.line + 1)
+                continue
             out[name] = (k, v)
         return out
 
@@ -213,6 +216,7 @@ class _Reader:
         node = entry[1]
         if isinstance(node, yaml.ScalarNode):  # a single endpoint is a list of one
             one = self.endpoint(entry, where, key, allow)
+            lines[f"{key}.0"] = node.start_mark.line + 1
             return (one,) if one else None
         if not isinstance(node, yaml.SequenceNode):
             self.report("KR305", node, where=where, key=key, expected="a list of endpoints",

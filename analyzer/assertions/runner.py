@@ -125,6 +125,11 @@ class Checker:
         except Unresolved as e:
             return Result(assertion, Status.ERROR, "an endpoint that names something",
                           e.diagnostic.message, diagnostics=(e.diagnostic,))
+        except ValueError as e:  # a question the engine cannot ask (QueryError, EndpointError)
+            d = diagnostic("KR315", assertion.source, where=f"assertion {assertion.name!r}",
+                           detail=str(e))
+            return Result(assertion, Status.ERROR, "a question kreach can answer", str(e),
+                          diagnostics=(d,))
 
     # --- resolving --------------------------------------------------------------------------
 

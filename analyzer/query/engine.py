@@ -87,11 +87,12 @@ class Engine:
         c = self.cluster
         if isinstance(e, WorkloadRef):
             wids = {w.id for w in c.workloads if w.namespace == e.namespace and w.name == e.name
-                    and (e.kind is None or w.kind == e.kind)}
+                    and (e.kind is None or w.kind.lower() == e.kind.lower())}
             return [i for i, p in enumerate(c.pods) if p.workload in wids]
         if isinstance(e, PodRef):
             return [i for i, p in enumerate(c.pods) if p.namespace == e.namespace and p.name == e.name]
-        assert isinstance(e, PodSelection)
+        if not isinstance(e, PodSelection):  # new:… and addresses name no existing pod
+            raise QueryError(f"{e} names no existing pods; expected a workload, pod or selection")
         if e.namespace is not None:
             namespaces = {e.namespace}
         elif e.namespace_selector is not None:

@@ -100,8 +100,13 @@ def assert_not_reachable(cluster: KreachCluster, src: str, dst: str, port: int |
 
 def assert_only_from(cluster: KreachCluster, dst: str, sources: Sequence[str],
                      ports: Sequence[int] | None = None, protocol: str | None = None) -> Result:
-    """Exactly ``sources`` (existing pods or addresses) reach ``dst`` on the given ports."""
+    """Exactly ``sources`` (existing pods or addresses) reach ``dst`` on the given ports. A
+    single endpoint may be given as a plain string."""
     __tracebackhide__ = True
+    if isinstance(sources, str):
+        sources = [sources]
+    if ports is not None and not all(isinstance(p, int) for p in ports):
+        raise TypeError(f"ports must be integers, not {ports!r}")
     filt = PortFilter(None if ports is None else tuple((p, p) for p in sorted(ports)), protocol)
     return _enforce(cluster, f"only {', '.join(sources)} reach {dst}",
                     OnlyFrom(dst, tuple(sources), filt))
