@@ -15,7 +15,7 @@ import pytest
 
 from ..assertions.loader import load_assertions
 from ..assertions.results import Result
-from ..assertions.runner import ASSERTION_FILE_NAMES, Checker, open_manifests
+from ..assertions.runner import ASSERTION_FILE_NAMES, Checker, CheckOptions, open_manifests
 from ..diagnostics import Severity
 from . import KreachCluster, failure_message, load_cluster
 
@@ -36,7 +36,15 @@ def kreach_cluster(pytestconfig: pytest.Config) -> KreachCluster:
     if not paths:
         raise pytest.UsageError("kreach_cluster needs manifests: pass --kreach-manifests PATH "
                                 "or set kreach_manifests in the pytest configuration")
-    return load_cluster(*paths)
+    return load_cluster(*paths, options=_options(str(pytestconfig.rootpath)))
+
+
+def _options(start: str) -> CheckOptions:
+    """[tool.kreach] schema and k8s-version, as `kreach check` reads them."""
+    from ..config import find_settings
+
+    settings = find_settings(start)
+    return CheckOptions(schema=settings.get("schema", True), k8s_version=settings.get("k8s-version"))
 
 
 def pytest_collect_file(file_path, parent):
@@ -70,7 +78,7 @@ class KreachFile(pytest.File):
 
     @cached_property
     def checker(self) -> Checker:
-        checker, diags = open_manifests(self._file)
+        checker, diags = open_manifests(self._file, _options(str(self.path.parent)))
         if checker is None:
             raise ValueError("kreach: nothing to analyse:\n" + "\n".join(str(d) for d in diags))
         return checker
