@@ -152,16 +152,18 @@ def _addresses(s: str) -> Addresses | None:
         return None
     try:
         ipaddress.ip_network(s, strict=False)
-    except ValueError:
+    except ValueError as e:
+        if re.match(r"^(\d{1,3}\.){3}\d{1,3}(/\d+)?$", s) or s.count(":") >= 2:
+            raise EndpointError(f"{s!r} is not a valid address or CIDR: {e}") from None
         return None
     return Addresses(IntervalSet.span(*cidr_interval(s)), s)
 
 
 def _new_pod(rest: str, text: str) -> NewPod:
-    ns, _, reqs = rest.partition(":")
+    ns, sep, reqs = rest.partition(":")
     if ns != "*" and not _NAME_RE.match(ns):
         raise EndpointError(f"{text!r}: expected new:NAMESPACE or new:* before the labels")
-    selector = _Requirements(reqs, text).parse()[0] if reqs else MATCH_ALL
+    selector = _Requirements(reqs, text).parse()[0] if sep else MATCH_ALL
     return NewPod(None if ns == "*" else ns, selector)
 
 
@@ -178,6 +180,8 @@ class _Requirements:
     def parse(self, stop: str | None = None) -> tuple[LabelSelector, str | None]:
         """Requirements up to the end (or up to ``stop``; the rest after it is returned)."""
         reqs: list[Requirement] = []
+        if self.i >= len(self.s) or (stop is not None and self.s.startswith(stop, self.i)):
+            raise self.error("expected label requirements")
         while self.i < len(self.s):
             reqs.append(self.requirement())
             if self.i == len(self.s):
@@ -220,6 +224,8 @@ class _Requirements:
             values = []
             while True:
                 self.skip_spaces()
+                if self.s.startswith(")", self.i) and not values:
+                    raise self.error("expected at least one value in the set")
                 values.append(self.take(_VALUE_RE, "a label value"))
                 self.skip_spaces()
                 if self.s.startswith(")", self.i):

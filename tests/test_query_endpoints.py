@@ -62,3 +62,12 @@ def test_malformed_text_is_an_endpoint_error(text):
     with pytest.raises(EndpointError):
         parse_endpoint(text)
     assert issubclass(EndpointError, ValueError)
+
+
+@pytest.mark.parametrize("text", ["1.2.3.4/33", "300.1.1.1/8", "shop:app in ()", "ns:", "ns:x=y/",
+                                  "new:dev:"])
+def test_malformed_endpoints_are_rejected_with_a_reason(text):
+    from analyzer.endpoints import EndpointError, parse_endpoint
+
+    with pytest.raises(EndpointError):
+        parse_endpoint(text)
