@@ -124,7 +124,8 @@ def bind_new_namespace(engine: Engine, name: str) -> Bound:
 
 
 def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
-              protocol: str | None = None, explain: bool = True) -> Verdict:
+              protocol: str | None = None, explain: bool = True,
+              friendly: bool | None = None) -> Verdict:
     flow = Flow.fresh()
     base = bs.domain + bd.domain + flow.domain(protocol, port) + _not_same_pod(bs, bd)
     eg, ing = sides(engine, bs.term, bd.term, flow)
@@ -135,7 +136,7 @@ def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
     if result == z3.unknown:
         return Verdict(**head, answer=Answer.UNKNOWN, note=f"solver gave up: {why}")
     if result == z3.sat:
-        if explain:  # bulk callers (exposure) skip the extra solver calls
+        if explain if friendly is None else friendly:  # bulk callers skip the extra calls
             model = _friendlier(engine, model, (*base, allows), bd, flow, protocol, port)
         witness = Witness(_witness(engine, bs, model), _witness(engine, bd, model),
                           PROTOCOLS[model.eval(flow.proto, True).as_long()],

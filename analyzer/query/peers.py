@@ -90,8 +90,8 @@ def _hypothetical_rows(engine: Engine, target: ExistingPods, direction: str,
         candidates.append((f"new pod in {ns}", ns, bind(engine, Hypothetical(NewPod(ns)), "new")))
     candidates.append(("new pod in a new namespace", None, bind_new_namespace(engine, "new")))
     for name, ns, b in candidates:
-        v = (can_bound(engine, b, fixed, port, explain=False) if direction == "to"
-             else can_bound(engine, fixed, b, port, explain=False))
+        v = (can_bound(engine, b, fixed, port, explain=False, friendly=True) if direction == "to"
+             else can_bound(engine, fixed, b, port, explain=False, friendly=True))
         if v.answer is Answer.YES:
             rows.append(PeerRow("hypothetical", name, ns, None, v.witness))
         elif v.answer is Answer.UNKNOWN:
