@@ -25,6 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
+from areas import area
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CASES = SHARED / "peer-cases" / "netpol-analyzer"
@@ -46,30 +47,8 @@ CASE_ROWS = plain_core_cases()
 
 # --- reading both sides into facts ---------------------------------------------------------------
 
-def merge(intervals) -> tuple[tuple[int, int], ...]:
-    out: list[list[int]] = []
-    for lo, hi in sorted(intervals):
-        if out and lo <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return tuple((lo, hi) for lo, hi in out)
 
 
-def area(rects) -> tuple:
-    """Canonical form of a union of (ip_lo, ip_hi, port_lo, port_hi) rectangles: port bands, each
-    with the merged address intervals allowed on all of its ports."""
-    cuts = sorted({r[2] for r in rects} | {r[3] + 1 for r in rects})
-    bands: list[tuple[tuple[int, int], tuple]] = []
-    for lo, nxt in zip(cuts, cuts[1:]):
-        ips = merge((r[0], r[1]) for r in rects if r[2] <= lo and nxt - 1 <= r[3])
-        if not ips:
-            continue
-        if bands and bands[-1][1] == ips and bands[-1][0][1] == lo - 1:
-            bands[-1] = ((bands[-1][0][0], nxt - 1), ips)
-        else:
-            bands.append(((lo, nxt - 1), ips))
-    return tuple(bands)
 
 
 def ipv4_range(text: str) -> tuple[int, int] | None:

@@ -31,6 +31,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer import Severity, analyze
+from areas import Area, Intervals, area, merge
 from analyzer.cli import app
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -42,44 +43,17 @@ PROTOCOLS = ("SCTP", "TCP", "UDP")
 ALL_PORTS = ((1, 65535),)
 WORKLOAD = re.compile(r"^[^/\s]+/[^/\s]+\[[A-Za-z]+\]$")
 
-Intervals = tuple[tuple[int, int], ...]
 # an area is a tuple of (port interval, IP intervals allowed on every port of that interval)
-Area = tuple[tuple[tuple[int, int], Intervals], ...]
 
 
 # --- interval arithmetic -----------------------------------------------------------------------
 
-def merge(intervals) -> Intervals:
-    """Canonical union of closed integer intervals: sorted, disjoint, non-adjacent."""
-    out: list[list[int]] = []
-    for lo, hi in sorted(intervals):
-        if out and lo <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return tuple((lo, hi) for lo, hi in out)
 
 
 def clamp_ports(intervals) -> Intervals:
     return merge((max(lo, 1), min(hi, 65535)) for lo, hi in intervals if max(lo, 1) <= min(hi, 65535))
 
 
-def area(rectangles) -> Area:
-    """Canonical form of a union of (ip_lo, ip_hi, port_lo, port_hi) rectangles: equal areas give
-    equal values however they were split."""
-    rects = [(ilo, ihi, max(plo, 1), min(phi, 65535)) for ilo, ihi, plo, phi in rectangles
-             if max(plo, 1) <= min(phi, 65535)]
-    cuts = sorted({r[2] for r in rects} | {r[3] + 1 for r in rects})
-    bands: list[tuple[tuple[int, int], Intervals]] = []
-    for lo, nxt in zip(cuts, cuts[1:]):
-        ips = merge((r[0], r[1]) for r in rects if r[2] <= lo and nxt - 1 <= r[3])
-        if not ips:
-            continue
-        if bands and bands[-1][1] == ips and bands[-1][0][1] == lo - 1:
-            bands[-1] = ((bands[-1][0][0], nxt - 1), ips)
-        else:
-            bands.append(((lo, nxt - 1), ips))
-    return tuple(bands)
 
 
 # --- facts -------------------------------------------------------------------------------------
