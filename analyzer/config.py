@@ -44,18 +44,26 @@ class Settings:
         return self.values.get(key, default)
 
 
-def find_settings(start: str = ".") -> Settings:
+def walk_up(start: str = "."):
+    """``start`` and its parents, up to and including the repository root (a folder holding
+    ``.git``) or the filesystem root: where project configuration is looked for."""
     here = os.path.abspath(start)
     while True:
+        yield here
+        parent = os.path.dirname(here)
+        if parent == here or os.path.exists(os.path.join(here, ".git")):
+            return
+        here = parent
+
+
+def find_settings(start: str = ".") -> Settings:
+    for here in walk_up(start):
         pyproject = os.path.join(here, "pyproject.toml")
         if os.path.isfile(pyproject):
             settings = read_settings(pyproject)
             if settings is not None:
                 return settings
-        parent = os.path.dirname(here)
-        if parent == here or os.path.exists(os.path.join(here, ".git")):
-            return Settings()
-        here = parent
+    return Settings()
 
 
 def read_settings(path: str) -> Settings | None:

@@ -13,7 +13,7 @@ from ..source import SourceRef
 
 DEFAULT_NAME = "kreach.yaml"
 # every [tool.kreach] key (analyzer.config documents them); this module reads "assertions"
-from ..config import KEYS as _KEYS, read_settings  # noqa: E402
+from ..config import KEYS as _KEYS, read_settings, walk_up  # noqa: E402
 from ..diagnostics import Severity  # noqa: E402
 
 CONFIG_KEYS = tuple(_KEYS)
@@ -28,7 +28,7 @@ class Found:
 def find_assertion_file(start: str = ".") -> Found:
     """The assertion file for a run started in ``start``."""
     here = os.path.abspath(start)
-    while True:
+    for here in walk_up(start):
         pyproject = os.path.join(here, "pyproject.toml")
         if os.path.isfile(pyproject):
             found = _from_pyproject(pyproject)
@@ -37,12 +37,9 @@ def find_assertion_file(start: str = ".") -> Found:
         candidate = os.path.join(here, DEFAULT_NAME)
         if os.path.isfile(candidate):
             return Found(_shorten(candidate))
-        parent = os.path.dirname(here)
-        if parent == here or os.path.exists(os.path.join(here, ".git")):
-            return Found(None, (diagnostic(
-                "KR310", None, detail=f"no {DEFAULT_NAME} and no [tool.kreach] in a pyproject.toml "
-                f"from {os.path.abspath(start)} up to {here}; pass the file to kreach check"),))
-        here = parent
+    return Found(None, (diagnostic(
+        "KR310", None, detail=f"no {DEFAULT_NAME} and no [tool.kreach] in a pyproject.toml "
+        f"from {os.path.abspath(start)} up to {here}; pass the file to kreach check"),))
 
 
 def _from_pyproject(path: str) -> Found | None:
