@@ -4,12 +4,14 @@
 For each selected scale the runner generates a seeded cluster (cached under ``--cache``), runs
 each kreach command ``--repeat`` times through a tiny wrapper process (so the peak RSS is that of
 one run), and writes ``benchmarks/RESULTS.md`` (plus ``--json FILE``). Commands beyond ``list``
-(``exposure``, ``can``) are run only if ``kreach --help`` lists them. With ``--compare-nca`` the
-same directories are also given to IBM network-config-analyzer 2.1.0 (installed into its own
-venv) and the kreach/nca time ratio is reported. With ``--inprocess`` benchmarks/inprocess.py
-times model loading, point queries and one-policy re-checks inside one process per scale.
+(``exposure``, ``can``, ``check``) are run only if ``kreach --help`` lists them; ``check`` runs
+the 50 seeded assertions that benchmarks/assertions.py writes next to the cluster. With
+``--compare-nca`` the same directories are also given to IBM network-config-analyzer 2.1.0
+(installed into its own venv) and the kreach/nca time ratio is reported. With ``--inprocess``
+benchmarks/inprocess.py times model loading, point queries and one-policy re-checks inside one
+process per scale.
 
-Each (scale, row) is judged against the targets of issues #2 and #5 (TARGETS below; override
+Each (scale, row) is judged against the targets of issues #2, #4 and #5 (TARGETS below; override
 with ``--target``); rows without a target show "-".
 
     python benchmarks/run.py --scales small,medium --repeat 3 --inprocess --compare-nca
@@ -43,6 +45,7 @@ OWN_GENERATOR = HERE / "gen_cluster.py"
 INPROCESS = HERE / "inprocess.py"
 SHARED_GENERATOR = REPO.parent / "shared" / "bench" / "gen_cluster.py"
 NCA_PACKAGE = "network-config-analyzer==2.1.0"
+ASSERTION_FILE = "check-assertions.yaml"  # written beside a cluster's manifests/ for `kreach check`
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,15 @@ class Target:
         return ", ".join(p for p in parts if p) or "-"
 
 
-# Exactly the targets of issue #5 (issue #2's small-scale one is the same 30× against nca):
+# Exactly the targets of issue #5 (issue #2's small-scale one is the same 30× against nca) and
+# issue #4's `kreach check` with 50 assertions on the ~10k-pod cluster (medium):
 # whole-process rows are named by their subcommand, in-process rows by inprocess.py's names.
 # The in-process targets are stated for "~10k pods, model loaded", i.e. medium.
 TARGETS: dict[tuple[str, str], Target] = {
     ("small", "list"): Target(nca=30),
     ("medium", "list"): Target(seconds=5),
     ("medium", "exposure"): Target(seconds=10),
+    ("medium", "check"): Target(seconds=10),
     ("large", "list"): Target(seconds=60, rss_mib=4096),
     ("medium", "query"): Target(ms=100),
     ("medium", "recheck-remove"): Target(ms=100),
@@ -163,7 +168,8 @@ class Measurement:
 
     @property
     def ok(self) -> bool:
-        # list/exposure exit 0; `can` may answer "no" with 1; 2 and above mean an error
+        # list/exposure exit 0; `can` may answer "no" and `check` "some assertion failed" with 1
+        # (expected: the generated assertions are not all true); 2 and above mean an error
         return bool(self.runs) and all(r.returncode in (0, 1) and not r.timed_out for r in self.runs)
 
     @property
@@ -342,8 +348,10 @@ def subcommands(kreach: list[str]) -> set[str]:
     return names
 
 
-def kreach_commands(kreach: list[str], available: set[str], manifests: Path) -> list[tuple[str, list[str]]]:
-    """(display, argv) of each command to time for one cluster directory."""
+def kreach_commands(kreach: list[str], available: set[str], manifests: Path,
+                    seed: int) -> list[tuple[str, list[str]]]:
+    """(display, argv) of each command to time for one cluster directory. For ``check`` the
+    assertion file is written (untimed) next to the directory, outside it."""
     d = str(manifests)
     cmds = [("list DIR --format json -o /dev/null", [*kreach, "list", d, "--format", "json", "-o", os.devnull])]
     if "exposure" in available:
@@ -352,6 +360,14 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path) -> 
         src, dst, port = probe_pair(manifests)
         cmds.append((f"can {src} {dst} DIR --port {port}",
                      [*kreach, "can", src, dst, d, "--port", str(port)]))
+    if "check" in available:
+        if str(HERE) not in sys.path:  # run.py imported rather than run as a script
+            sys.path.insert(0, str(HERE))
+        from assertions import write_assertion_file  # benchmarks/assertions.py
+
+        file = write_assertion_file(manifests, manifests.parent / ASSERTION_FILE, seed)
+        cmds.append((f"check DIR/../{file.name} -o /dev/null",
+                     [*kreach, "check", str(file), "-o", os.devnull]))
     return cmds
 
 
@@ -535,9 +551,13 @@ def render_markdown(command_line: str, info: dict, meta: dict, results: list[Mea
             target += f" (here {m.speedup:.1f}×)"
         out.append(f"| {m.scale} | {m.pods:,} | {m.policies:,} | {m.tool} | `{m.command}` | "
                    f"{median_cell(m)} | {fmt(m.peak_rss_mib, 0)} | {target} | {m.verdict} |")
-    out += ["", "Targets are those of issues #2 and #5, per scale and command, for kreach only; "
+    out += ["", "Targets are those of issues #2, #4 and #5, per scale and command, for kreach only; "
             "\"-\" means the issues set none for that row (or, for the ratio to nca, that nca was not "
             "timed).", ""]
+    if any(m.row == "check" for m in results):
+        out += ["`check` runs the 50 assertions of every kind that `benchmarks/assertions.py` "
+                "writes beside each cluster (seeded by `--seed`; many fail by design, so exit status 1 "
+                "counts as a successful run).", ""]
     if inprocess:
         out += ["## In process (model loaded)", "",
                 "`benchmarks/inprocess.py DIR` in a fresh process per repeat, cyclic GC off during timed "
@@ -573,7 +593,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="where generated clusters (and the nca venv) are kept")
     ap.add_argument("--timeout", type=float, default=300, help="seconds before one run is killed")
     ap.add_argument("--target", action="append", default=[], metavar="SCALE:ROW[:KIND]=VALUE",
-                    help="override one target: ROW is list, exposure, can or an in-process row "
+                    help="override one target: ROW is list, exposure, can, check or an in-process row "
                          f"({', '.join(INPROCESS_ROWS)}); KIND is s (median seconds, default), rss "
                          "(peak MiB), nca (× faster than nca) or ms (in-process median, default for "
                          "in-process rows); VALUE 'none' drops it. E.g. medium:list=5, "
@@ -619,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         manifests, counts = ensure_cluster(a.cache, generator, label, scale, a.seed)
         print(f"{name}: {counts['pods']:,} pods, {counts['policies']:,} policies in {manifests}", file=sys.stderr)
         here = []
-        for display, cmd in kreach_commands(kreach, available, manifests):
+        for display, cmd in kreach_commands(kreach, available, manifests, a.seed):
             m = Measurement(name, "kreach", display, cmd, counts["pods"], counts["policies"], None)
             m.target = targets.get((name, m.row))
             here.append(time_command(m, a.repeat, a.timeout))
