@@ -179,7 +179,6 @@ def _locators(engine):
     return txt, js
 
 
-_emit = emit
 
 
 _PATHS = typer.Argument(None, help="Manifest files or directories ('-' for stdin; default: .).")
@@ -218,7 +217,7 @@ def can_(
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     txt, js = _locators(engine)
-    _emit(verdict_json.render(verdict, js) if fmt is VerdictFormat.json
+    emit(verdict_json.render(verdict, js) if fmt is VerdictFormat.json
           else verdict_txt.render(verdict, txt), output)
     raise typer.Exit({Answer.YES: EXIT_OK, Answer.NO: EXIT_FINDINGS}.get(verdict.answer, EXIT_BAD_INPUT))
 
@@ -242,7 +241,7 @@ def _peers_command(endpoint: str, paths, port, fmt, output, timeout, k8s_version
     except ValueError as e:
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    _emit(_render(fmt, "render_peers", report, engine), output)
+    emit(_render(fmt, "render_peers", report, engine), output)
     if report.unknown:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -295,7 +294,7 @@ def exposure_(
     analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
     engine = _engine(analysis, timeout)
     report = exposure(engine, source.value if source else None, hypothetical)
-    _emit(_render(fmt, "render_exposure", report, engine), output)
+    emit(_render(fmt, "render_exposure", report, engine), output)
     if report.unknown:
         raise typer.Exit(EXIT_BAD_INPUT)
     raise typer.Exit(EXIT_FINDINGS if report.findings else EXIT_OK)
@@ -329,7 +328,7 @@ def isolated_(
     except ValueError as e:
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    _emit("".join(_render(fmt, "render_isolation", v, engine) for v in verdicts), output)
+    emit("".join(_render(fmt, "render_isolation", v, engine) for v in verdicts), output)
     answers = {v.answer for v in verdicts}
     raise typer.Exit(EXIT_BAD_INPUT if Answer.UNKNOWN in answers
                      else EXIT_FINDINGS if Answer.NO in answers else EXIT_OK)

@@ -44,6 +44,12 @@ class Settings:
         return self.values.get(key, default)
 
 
+def display_path(path: str) -> str:
+    """Relative to the working directory when below it (reports then name files as CI does)."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 def walk_up(start: str = "."):
     """``start`` and its parents, up to and including the repository root (a folder holding
     ``.git``) or the filesystem root: where project configuration is looked for."""
@@ -68,8 +74,7 @@ def find_settings(start: str = ".") -> Settings:
 
 def read_settings(path: str) -> Settings | None:
     """The ``[tool.kreach]`` table of ``path``; None when the file has none."""
-    rel = os.path.relpath(path)
-    where = SourceRef(path if rel.startswith("..") else rel)
+    where = SourceRef(display_path(path))
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)

@@ -13,7 +13,7 @@ from ..source import SourceRef
 
 DEFAULT_NAME = "kreach.yaml"
 # every [tool.kreach] key (analyzer.config documents them); this module reads "assertions"
-from ..config import KEYS as _KEYS, read_settings, walk_up  # noqa: E402
+from ..config import KEYS as _KEYS, display_path, read_settings, walk_up  # noqa: E402
 from ..diagnostics import Severity  # noqa: E402
 
 CONFIG_KEYS = tuple(_KEYS)
@@ -36,7 +36,7 @@ def find_assertion_file(start: str = ".") -> Found:
                 return found
         candidate = os.path.join(here, DEFAULT_NAME)
         if os.path.isfile(candidate):
-            return Found(_shorten(candidate))
+            return Found(display_path(candidate))
     return Found(None, (diagnostic(
         "KR310", None, detail=f"no {DEFAULT_NAME} and no [tool.kreach] in a pyproject.toml "
         f"from {os.path.abspath(start)} up to {here}; pass the file to kreach check"),))
@@ -52,13 +52,7 @@ def _from_pyproject(path: str) -> Found | None:
     target = settings.get("assertions", DEFAULT_NAME)
     full = os.path.normpath(os.path.join(os.path.dirname(path), target))
     if not os.path.isfile(full):
-        diags.append(diagnostic("KR310", SourceRef(_shorten(path)),
+        diags.append(diagnostic("KR310", SourceRef(display_path(path)),
                                 detail=f"{target} (named by [tool.kreach] assertions) does not exist"))
         return Found(None, tuple(diags))
-    return Found(_shorten(full), tuple(diags))
-
-
-def _shorten(path: str) -> str:
-    """Relative to the working directory when below it: reports then name files as CI does."""
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
+    return Found(display_path(full), tuple(diags))

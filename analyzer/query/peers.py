@@ -99,26 +99,25 @@ def _hypothetical_rows(engine: Engine, target: ExistingPods, direction: str,
     return rows, unknown
 
 
-def who_can_reach(engine: Engine, dst: str, port: int | None = None,
-                  hypothetical: bool = True) -> PeerReport:
-    target = _existing(engine, dst)
-    rows = _peer_rows(engine, target, "to", port)
+def _peers(engine: Engine, endpoint: str, direction: str, port: int | None,
+           hypothetical: bool) -> PeerReport:
+    target = _existing(engine, endpoint)
+    rows = _peer_rows(engine, target, direction, port)
     unknown: list[str] = []
     if hypothetical:
-        extra, unknown = _hypothetical_rows(engine, target, "to", port)
+        extra, unknown = _hypothetical_rows(engine, target, direction, port)
         rows += extra
-    return PeerReport(str(target.endpoint), "to", port, tuple(rows), tuple(unknown))
+    return PeerReport(str(target.endpoint), direction, port, tuple(rows), tuple(unknown))
+
+
+def who_can_reach(engine: Engine, dst: str, port: int | None = None,
+                  hypothetical: bool = True) -> PeerReport:
+    return _peers(engine, dst, "to", port, hypothetical)
 
 
 def reachable_from(engine: Engine, src: str, port: int | None = None,
                    hypothetical: bool = True) -> PeerReport:
-    target = _existing(engine, src)
-    rows = _peer_rows(engine, target, "from", port)
-    unknown: list[str] = []
-    if hypothetical:
-        extra, unknown = _hypothetical_rows(engine, target, "from", port)
-        rows += extra
-    return PeerReport(str(target.endpoint), "from", port, tuple(rows), tuple(unknown))
+    return _peers(engine, src, "from", port, hypothetical)
 
 
 __all__ = ["who_can_reach", "reachable_from"]
