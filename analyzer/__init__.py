@@ -8,7 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .analysis import Analysis, Options, analyze  # noqa: E402
-from .connset import ConnectionSet  # noqa: E402
+from .model.connset import ConnectionSet  # noqa: E402
 from .diagnostics import Diagnostic, Severity  # noqa: E402
 
 __all__ = ["Analysis", "ConnectionSet", "Diagnostic", "Options", "Severity", "analyze", "__version__"]

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Literal, Sequence
 if TYPE_CHECKING:  # networkx is imported only when a graph is built
     import networkx as nx
 
-    from .graph import ConnectivityView
+    from .engine.graph import ConnectivityView
 
 from .diagnostics import Diagnostic, Severity, has_errors, sort_key
-from .evaluate import Reachability, evaluate
-from .loading import Locator, load_paths
-from .model import Cluster, build_cluster
+from .engine.evaluate import Reachability, evaluate
+from .inputs.loading import Locator, load_paths
+from .model.cluster import Cluster, build_cluster
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Analysis:
     @cached_property
     def view(self) -> "ConnectivityView":
         """Endpoints and connections at the requested level (what writers read)."""
-        from .graph import build_view
+        from .engine.graph import build_view
 
         return build_view(self.reachability, self.options.level)
 
@@ -47,7 +47,7 @@ class Analysis:
     def graph(self) -> "nx.DiGraph":
         """The reachability graph: a networkx DiGraph over workloads or pods and external
         address ranges; edges carry ``conns``, ``egress`` and ``ingress`` (rule references)."""
-        from .graph import to_networkx
+        from .engine.graph import to_networkx
 
         return to_networkx(self.view)
 
@@ -64,7 +64,7 @@ class Analysis:
 def analyze(paths: Sequence[str], options: Options = Options(), *,
             stdin_text: str | None = None) -> Analysis:
     loaded = load_paths(paths, stdin_text=stdin_text)
-    from .validation import validate_manifests
+    from .inputs.validation import validate_manifests
 
     checked = validate_manifests(loaded.manifests, loaded.locator, k8s_version=options.k8s_version,
                                  schema=options.schema)

@@ -7,7 +7,7 @@ What a long-lived caller (an editor, a CI loop, a service) pays once the model i
 * ``encode``: building the Z3 encoding of a query engine (``Engine.from_analysis``), once;
 * ``query``: ``analyzer.query.can.can(engine, SRC, DST, port=P)`` for ``--queries`` pairs of
   existing workloads (half allowed pairs, half random ones), with the engine reused;
-* ``recheck``: ``analyzer.incremental.apply_policy_change`` removing one policy
+* ``recheck``: ``analyzer.engine.incremental.apply_policy_change`` removing one policy
   (``remove="ns/name"``) and adding it back, for ``--policies`` policies.
 
 The cyclic garbage collector is off during timed sections, as ``kreach`` runs (cli.run()).
@@ -148,7 +148,7 @@ def bench_queries(analysis, count: int, seed: int) -> list[Timing]:
 
 
 def bench_recheck(analysis, count: int, seed: int) -> list[Timing]:
-    from analyzer.incremental import apply_policy_change
+    from analyzer.engine.incremental import apply_policy_change
 
     reach = analysis.reachability
     policies = list(reach.cluster.policies)

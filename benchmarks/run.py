@@ -563,7 +563,7 @@ def render_markdown(command_line: str, info: dict, meta: dict, results: list[Mea
                 "`benchmarks/inprocess.py DIR` in a fresh process per repeat, cyclic GC off during timed "
                 "calls; samples of all repeats pooled. `load` and `encode` are paid once per model; "
                 "`query` is a Z3 point query with the engine reused; `recheck-*` removes one policy from "
-                "the evaluated model and adds it back (`analyzer.incremental.apply_policy_change`). "
+                "the evaluated model and adds it back (`analyzer.engine.incremental.apply_policy_change`). "
                 "The issue's ≤ 100 ms targets are stated for ~10k pods (medium) and judged on the median. "
                 "Pods here are those kreach models: one per DaemonSet (nodes are not in the input), where "
                 "the generator's count above assumes `--nodes` (3) per DaemonSet.",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from analyzer.cli import app
-from analyzer.config import find_settings
+from analyzer.inputs.config import find_settings
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "spec" / "udp-sctp"
 

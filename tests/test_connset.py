@@ -1,4 +1,4 @@
-"""The connection-set algebra (analyzer.connset) obeys the laws of sets, in canonical form.
+"""The connection-set algebra (analyzer.model.connset) obeys the laws of sets, in canonical form.
 
 Every generated value is checked against a brute-force model: an :class:`IntervalSet` over a small
 universe is the Python set of its members, a :class:`ConnectionSet` the set of its (protocol, port)
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.connset import (ALL_CONNECTIONS, ALL_IPS, ALL_IPV4, ALL_IPV6, ALL_PORTS, EMPTY,
+from analyzer.model.connset import (ALL_CONNECTIONS, ALL_IPS, ALL_IPV4, ALL_IPV6, ALL_PORTS, EMPTY,
                               IP_MAX, NO_CONNECTIONS, PROTOCOLS, V4_MAX, V6_BASE, ConnectionSet,
                               IntervalSet, cidr_interval, ip_block_set, range_text, split_families)
 

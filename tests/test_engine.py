@@ -1,4 +1,4 @@
-"""The engine (analyzer.evaluate via analyzer.analysis.analyze): what each edge carries, the two
+"""The engine (analyzer.engine.evaluate via analyzer.analysis.analyze): what each edge carries, the two
 levels, and the equivalence classes that keep the work small.
 """
 
@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 from analyzer import Options, analyze
-from analyzer.compile import RuleRef
-from analyzer.connset import ALL_CONNECTIONS, ConnectionSet, IntervalSet
-from analyzer.model import EGRESS, INGRESS
+from analyzer.engine.compile import RuleRef
+from analyzer.model.connset import ALL_CONNECTIONS, ConnectionSet, IntervalSet
+from analyzer.model.cluster import EGRESS, INGRESS
 
 NAMESPACE = """\
 apiVersion: v1

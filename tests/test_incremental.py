@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.evaluate import evaluate
-from analyzer.incremental import apply_policy_change
-from analyzer.loading import load_paths
-from analyzer.model import build_cluster
+from analyzer.engine.evaluate import evaluate
+from analyzer.engine.incremental import apply_policy_change
+from analyzer.inputs.loading import load_paths
+from analyzer.model.cluster import build_cluster
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CASES = [FIXTURES / "demo"] + sorted(p for p in (FIXTURES / "spec").iterdir() if p.is_dir())
@@ -59,7 +59,7 @@ def test_a_policy_reading_a_new_label_key_falls_back_to_a_full_evaluation():
     cluster = cluster_of(FIXTURES / "demo")
     base = evaluate(cluster)
     debug = next(p for p in cluster.policies if p.id == "payments/allow-all-debug")
-    from analyzer.selectors import LabelSelector
+    from analyzer.model.selectors import LabelSelector
     narrowed = replace(debug, pod_selector=LabelSelector.build({"never-seen-key": "x"}))
     result = apply_policy_change(base, narrowed)
     assert not result.incremental

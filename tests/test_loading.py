@@ -1,4 +1,4 @@
-"""Loading (analyzer.loading): every way manifests arrive, and every way they can be unreadable.
+"""Loading (analyzer.inputs.loading): every way manifests arrive, and every way they can be unreadable.
 
 Each case states which objects are found, with the line each starts on, and which diagnostics
 (code and exact line) are reported. Unreadable input never raises: it becomes a diagnostic, and
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.diagnostics import Severity
-from analyzer.loading import load_paths
+from analyzer.inputs.loading import load_paths
 from analyzer.source import STDIN
 
 
@@ -233,7 +233,7 @@ def test_broken_json_is_located(tmp_path):
 def test_a_duplicate_key_is_an_error_not_a_silent_merge(tmp_path):
     """Two documents without '---' between them would merge into one object; YAML forbids the
     duplicate keys that result, and so does kreach (KR009), as kubectl does."""
-    from analyzer.loading import load_paths
+    from analyzer.inputs.loading import load_paths
 
     f = tmp_path / "merged.yaml"
     f.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"
@@ -244,7 +244,7 @@ def test_a_duplicate_key_is_an_error_not_a_silent_merge(tmp_path):
 
 
 def test_a_duplicate_key_in_json_is_an_error_too(tmp_path):
-    from analyzer.loading import load_paths
+    from analyzer.inputs.loading import load_paths
 
     f = tmp_path / "dup.json"
     f.write_text('{"apiVersion": "v1", "kind": "Namespace", "kind": "Pod", "metadata": {"name": "a"}}')

@@ -50,7 +50,7 @@ from pathlib import Path
 import pytest
 
 from analyzer import Options, analyze
-from analyzer.connset import ConnectionSet
+from analyzer.model.connset import ConnectionSet
 from analyzer.query.engine import Engine, QueryOptions
 from analyzer.query.exposure import exposure
 from analyzer.query.verdict import ExposureReport, Finding, PodWitness

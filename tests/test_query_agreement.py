@@ -17,14 +17,14 @@ import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from analyzer.compile import compile_policies
-from analyzer.connset import cidr_interval
-from analyzer.evaluate import evaluate
-from analyzer.model import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, IPBlock,
+from analyzer.engine.compile import compile_policies
+from analyzer.model.connset import cidr_interval
+from analyzer.engine.evaluate import evaluate
+from analyzer.model.cluster import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, IPBlock,
                             Namespace, NetworkPolicy, Peer, Pod, PortSpec, Rule, Workload)
 from analyzer.query.can import can
 from analyzer.query.engine import Engine, QueryOptions
-from analyzer.selectors import LabelSelector, Requirement
+from analyzer.model.selectors import LabelSelector, Requirement
 from analyzer.source import SourceRef
 
 settings.register_profile("default", max_examples=40, deadline=None,

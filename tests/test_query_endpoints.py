@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.connset import cidr_interval
-from analyzer.endpoints import (INTERNET, Addresses, EndpointError, NewPod, PodRef, PodSelection,
+from analyzer.model.connset import cidr_interval
+from analyzer.query.endpoints import (INTERNET, Addresses, EndpointError, NewPod, PodRef, PodSelection,
                                 WorkloadRef, parse_endpoint)
-from analyzer.selectors import LabelSelector, Requirement
+from analyzer.model.selectors import LabelSelector, Requirement
 
 
 def sel(*reqs: Requirement) -> LabelSelector:
@@ -67,7 +67,7 @@ def test_malformed_text_is_an_endpoint_error(text):
 @pytest.mark.parametrize("text", ["1.2.3.4/33", "300.1.1.1/8", "shop:app in ()", "ns:", "ns:x=y/",
                                   "new:dev:"])
 def test_malformed_endpoints_are_rejected_with_a_reason(text):
-    from analyzer.endpoints import EndpointError, parse_endpoint
+    from analyzer.query.endpoints import EndpointError, parse_endpoint
 
     with pytest.raises(EndpointError):
         parse_endpoint(text)

@@ -16,19 +16,19 @@ import z3
 from hypothesis import given, strategies as st
 
 from analyzer import analyze
-from analyzer.compile import compile_policies
-from analyzer.evaluate import evaluate
-from analyzer.model import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, Namespace,
+from analyzer.engine.compile import compile_policies
+from analyzer.engine.evaluate import evaluate
+from analyzer.model.cluster import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, Namespace,
                             NetworkPolicy, Peer, Pod, PortSpec, Rule, Workload)
 from analyzer.query import exposure as exposure_module
 from analyzer.query.can import sides
 from analyzer.query.encoding import ConcretePod, Flow, Signature, conj
 from analyzer.query.engine import Engine
 from analyzer.query.exposure import _exposure, _from_new_pods, _from_new_pods_reference, exposure
-from analyzer.connset import ALL_CONNECTIONS, ConnectionSet
+from analyzer.model.connset import ALL_CONNECTIONS, ConnectionSet
 from analyzer.query.feasibility import (OTHER, UNDECIDED, NewPodReach, first_port, negate,
                                         satisfy)
-from analyzer.selectors import MATCH_ALL, LabelSelector, Requirement
+from analyzer.model.selectors import MATCH_ALL, LabelSelector, Requirement
 from analyzer.source import SourceRef
 from test_query_agreement import clusters, rules, selectors
 

@@ -1,5 +1,5 @@
-"""Label selectors (analyzer.selectors) match as the Kubernetes API reference says, and the class
-index (analyzer.classes) selects exactly the pods that per-pod matching selects.
+"""Label selectors (analyzer.model.selectors) match as the Kubernetes API reference says, and the class
+index (analyzer.engine.classes) selects exactly the pods that per-pod matching selects.
 """
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.classes import build_index, iter_bits
-from analyzer.compile import PodPeer, compile_policies
-from analyzer.loading import Manifest
-from analyzer.model import build_cluster, selector_from
-from analyzer.selectors import MATCH_ALL, LabelSelector, Requirement
+from analyzer.engine.classes import build_index, iter_bits
+from analyzer.engine.compile import PodPeer, compile_policies
+from analyzer.inputs.loading import Manifest
+from analyzer.model.cluster import build_cluster, selector_from
+from analyzer.model.selectors import MATCH_ALL, LabelSelector, Requirement
 from analyzer.source import SourceRef
 
 

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.diagnostics import Severity
-from analyzer.loading import Locator, Manifest, load_paths
+from analyzer.inputs.loading import Locator, Manifest, load_paths
 from analyzer.source import SourceRef
-from analyzer.validation import (SchemaValidator, UnsupportedVersionError, schema_validator,
+from analyzer.inputs.validation import (SchemaValidator, UnsupportedVersionError, schema_validator,
                                  validate_manifests)
 
 POLICY_HEAD = """\

@@ -12,8 +12,8 @@ from ..messages import diagnostic
 from ..source import SourceRef
 
 DEFAULT_NAME = "kreach.yaml"
-# every [tool.kreach] key (analyzer.config documents them); this module reads "assertions"
-from ..config import KEYS as _KEYS, display_path, read_settings, walk_up  # noqa: E402
+# every [tool.kreach] key (analyzer.inputs.config documents them); this module reads "assertions"
+from ..inputs.config import KEYS as _KEYS, display_path, read_settings, walk_up  # noqa: E402
 from ..diagnostics import Severity  # noqa: E402
 
 CONFIG_KEYS = tuple(_KEYS)

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from ..diagnostics import Diagnostic
-from ..endpoints import Addresses, EndpointError, NewPod, parse_endpoint
-from ..loading import construct
+from ..query.endpoints import Addresses, EndpointError, NewPod, parse_endpoint
+from ..inputs.loading import construct
 from ..messages import diagnostic
 from ..source import SourceRef
 from .model import (DIRECTIONS, EXPOSURE_SOURCES, Allowed, Assertion, AssertionFile, Check,

@@ -15,12 +15,12 @@ from functools import cached_property
 from typing import Iterable, Iterator
 
 from ..analysis import Analysis, Options, analyze
-from ..compile import RuleRef
-from ..connset import (ALL_CONNECTIONS, ALL_IPS, ALL_PORTS, EMPTY, PROTOCOLS, ConnectionSet,
+from ..engine.compile import RuleRef
+from ..model.connset import (ALL_CONNECTIONS, ALL_IPS, ALL_PORTS, EMPTY, PROTOCOLS, ConnectionSet,
                        IntervalSet, address_text, range_text, split_families)
 from ..diagnostics import Diagnostic
-from ..loading import discover
-from ..endpoints import Addresses, NewPod, parse_endpoint
+from ..inputs.loading import discover
+from ..query.endpoints import Addresses, NewPod, parse_endpoint
 from ..messages import diagnostic
 from .loader import load_assertions
 from .model import (Assertion, AssertionFile, Exposure, Isolated, MaxReachable, OnlyFrom, OnlyTo, PortFilter,

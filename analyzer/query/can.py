@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import z3
 
-from ..compile import IPPeer, PodPeer, Target, default_ref
-from ..connset import PROTOCOLS, address_text
-from ..model import EGRESS, INGRESS, NAME_LABEL
+from ..engine.compile import IPPeer, PodPeer, Target, default_ref
+from ..model.connset import PROTOCOLS, address_text
+from ..model.cluster import EGRESS, INGRESS, NAME_LABEL
 from .encoding import (PROTO_CODE, AddressTerm, ConcretePod, Encoding, Flow, Formula, Side, Signature,
                        SymbolicPod, Term, as_z3, conj)
 from .engine import Engine, External, Hypothetical, QueryError, Resolved
@@ -117,7 +117,7 @@ def can(engine: Engine, src: str, dst: str, port: int | None = None,
 def bind_new_namespace(engine: Engine, name: str) -> Bound:
     """A new pod, any labels, in a namespace that does not exist yet (any labels but the
     name label of an existing namespace)."""
-    from ..endpoints import NewPod
+    from .endpoints import NewPod
     pod = SymbolicPod(name, engine.encoding, frozenset(), True)
     endpoint = NewPod(None)
     return Bound(Hypothetical(endpoint), pod, [pod.hypothetical(None, endpoint.pod_selector)], [])
@@ -336,7 +336,7 @@ def _expected(part: str, peer, rule) -> str:
     if part == "podSelector" and isinstance(peer, PodPeer):
         return f"podSelector {peer.pod_selector}"
     if part == "ipBlock" and isinstance(peer, IPPeer):
-        from ..connset import range_text, split_families
+        from ..model.connset import range_text, split_families
         return "ipBlock " + ",".join(range_text(lo, hi) for lo, hi in split_families(peer.addresses))
     if part == "pods":
         return "a pod selector (this peer matches pods only)"

@@ -14,7 +14,7 @@ port. A :class:`ConcretePod` answers with Python booleans (its data is known); a
 Formulas are built with :func:`conj` / :func:`disj`, which fold Python booleans, so queries between
 known pods leave Z3 only the protocol and port to reason about. Ports are 16-bit vectors, the
 protocol an Int (0 SCTP, 1 TCP, 2 UDP), addresses 129-bit vectors in the integer space of
-:mod:`analyzer.connset` (IPv4 ``a``, IPv6 ``2**32 + a``).
+:mod:`analyzer.model.connset` (IPv4 ``a``, IPv6 ``2**32 + a``).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from typing import Iterable, Mapping, Sequence, Union
 
 import z3
 
-from ..compile import AnyPeer, CompiledPolicies, CompiledRule, IPPeer, PodPeer, PortMatcher, Target
-from ..connset import IntervalSet, PROTOCOLS
-from ..model import INGRESS, NAME_LABEL, Cluster
-from ..selectors import LabelSelector, Requirement
+from ..engine.compile import AnyPeer, CompiledPolicies, CompiledRule, IPPeer, PodPeer, PortMatcher, Target
+from ..model.connset import IntervalSet, PROTOCOLS
+from ..model.cluster import INGRESS, NAME_LABEL, Cluster
+from ..model.selectors import LabelSelector, Requirement
 
 Formula = Union[bool, z3.BoolRef]
 PROTO_CODE = {p: i for i, p in enumerate(PROTOCOLS)}

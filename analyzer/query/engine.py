@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..analysis import Analysis
-from ..compile import CompiledPolicies
-from ..endpoints import (Addresses, Endpoint, NewPod, PodRef, PodSelection, WorkloadRef,
+from ..engine.compile import CompiledPolicies
+from .endpoints import (Addresses, Endpoint, NewPod, PodRef, PodSelection, WorkloadRef,
                          parse_endpoint)
-from ..evaluate import Reachability
-from ..model import Cluster
+from ..engine.evaluate import Reachability
+from ..model.cluster import Cluster
 from .encoding import Encoding, Signature
 
 

@@ -10,10 +10,10 @@ are asked of Z3.
 
 from __future__ import annotations
 
-from ..compile import RuleRef
-from ..connset import NO_CONNECTIONS, ConnectionSet
-from ..endpoints import NewPod, WorkloadRef
-from ..model import NAME_LABEL, pods_by_workload
+from ..engine.compile import RuleRef
+from ..model.connset import NO_CONNECTIONS, ConnectionSet
+from .endpoints import NewPod, WorkloadRef
+from ..model.cluster import NAME_LABEL, pods_by_workload
 from .engine import Engine, ExistingPods, Hypothetical
 from .feasibility import NEW_NAMESPACE, OTHER, UNDECIDED, NewPodReach, Way
 from .verdict import SEVERITIES, Answer, ExposureReport, Finding, PodWitness, Witness

@@ -27,11 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from ..classes import ClassIndex
-from ..compile import AnyPeer, CompiledPolicies, CompiledRule, PodPeer, RuleRef
-from ..connset import ConnectionSet
-from ..model import INGRESS, NAME_LABEL
-from ..selectors import MATCH_ALL, LabelSelector, Requirement
+from ..engine.classes import ClassIndex
+from ..engine.compile import AnyPeer, CompiledPolicies, CompiledRule, PodPeer, RuleRef
+from ..model.connset import ConnectionSet
+from ..model.cluster import INGRESS, NAME_LABEL
+from ..model.selectors import MATCH_ALL, LabelSelector, Requirement
 
 SEARCH_LIMIT = 2000  # steps of the escape search before handing the question to Z3
 OTHER = "<other>"  # a label value no selector mentions (as in Z3 witnesses)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import z3
 
-from ..endpoints import NewPod
-from ..model import EGRESS, INGRESS
+from .endpoints import NewPod
+from ..model.cluster import EGRESS, INGRESS
 from .can import _hypothetical_witness, _solver, bind
 from .engine import Engine, Hypothetical, QueryError
 from .verdict import Answer, IsolationVerdict

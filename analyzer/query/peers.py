@@ -7,8 +7,8 @@ question for a namespace that does not exist yet.
 
 from __future__ import annotations
 
-from ..connset import ConnectionSet, IntervalSet, NO_CONNECTIONS, PROTOCOLS, range_text, split_families
-from ..endpoints import NewPod
+from ..model.connset import ConnectionSet, IntervalSet, NO_CONNECTIONS, PROTOCOLS, range_text, split_families
+from .endpoints import NewPod
 from .can import Bound, bind, bind_new_namespace, can_bound
 from .engine import Engine, ExistingPods, Hypothetical, QueryError
 from .verdict import Answer, PeerReport, PeerRow

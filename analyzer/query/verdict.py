@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..compile import RuleRef
-from ..connset import ConnectionSet
+from ..engine.compile import RuleRef
+from ..model.connset import ConnectionSet
 
 
 class Answer(str, Enum):

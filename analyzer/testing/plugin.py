@@ -41,7 +41,7 @@ def kreach_cluster(pytestconfig: pytest.Config) -> KreachCluster:
 
 def _options(start: str) -> CheckOptions:
     """[tool.kreach] schema and k8s-version, as `kreach check` reads them."""
-    from ..config import find_settings
+    from ..inputs.config import find_settings
 
     settings = find_settings(start)
     return CheckOptions(schema=settings.get("schema", True), k8s_version=settings.get("k8s-version"))

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..analysis import Analysis
-from ..compile import RuleRef
+from ..engine.compile import RuleRef
 from .rows import rows
 
 SCHEMA = "kreach.connectivity/v1"

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..analysis import Analysis
-from ..compile import RuleRef
-from ..connset import ConnectionSet
+from ..engine.compile import RuleRef
+from ..model.connset import ConnectionSet
 
 
 @dataclass(frozen=True)

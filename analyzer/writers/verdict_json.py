@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from ..compile import RuleRef
+from ..engine.compile import RuleRef
 from ..query.verdict import AddressWitness, PodWitness, SideReport, Verdict
 
 SCHEMA = "kreach.verdict/v1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..compile import RuleRef
+from ..engine.compile import RuleRef
 from ..query.verdict import describe_endpoint, SideReport, Verdict
 
 Locate = Callable[[RuleRef], "str | None"]  # rule -> "file:line" (or None)

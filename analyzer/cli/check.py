@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from .cli_io import emit
+from .io import emit
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -28,8 +28,8 @@ class CheckFormat(str, Enum):
 
 
 def exit_code(report) -> int:
-    from .assertions.results import Status
-    from .diagnostics import has_errors
+    from ..assertions.results import Status
+    from ..diagnostics import has_errors
 
     if report.file is None or not report.results and has_errors(report.diagnostics):
         return EXIT_BAD_INPUT
@@ -57,11 +57,11 @@ def check(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
 ) -> None:
     """Run every assertion of an assertion file. Exit 0 all pass, 1 some fail, 2 bad input."""
-    from .assertions import CheckOptions, CheckReport, check_file, find_assertion_file
-    from .diagnostics import Severity
-    from .writers.check_formats import render_check
+    from ..assertions import CheckOptions, CheckReport, check_file, find_assertion_file
+    from ..diagnostics import Severity
+    from ..writers.check_formats import render_check
 
-    from .config import find_settings
+    from ..inputs.config import find_settings
 
     settings = find_settings()  # flags win over [tool.kreach], which wins over the defaults
     schema = schema if schema is not None else settings.get("schema", True)

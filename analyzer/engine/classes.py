@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .compile import AnyPeer, CompiledPolicies, IPPeer, PodPeer
-from .model import Cluster
-from .selectors import LabelSelector
+from ..model.cluster import Cluster
+from ..model.selectors import LabelSelector
 
 NamedPorts = Mapping[tuple[str, str], frozenset[int]]
 

@@ -1,6 +1,6 @@
 """Re-checking one changed policy without recomputing everything.
 
-Given an evaluated :class:`~analyzer.evaluate.Reachability` and one policy added, replaced or
+Given an evaluated :class:`~analyzer.engine.evaluate.Reachability` and one policy added, replaced or
 removed, :func:`apply_policy_change` re-evaluates only what that policy can touch:
 
 * destinations the old or new policy selects for ingress (their whole column of sources);
@@ -10,7 +10,7 @@ removed, :func:`apply_policy_change` re-evaluates only what that policy can touc
 It falls back to a full evaluation, and says so, when the change cannot be absorbed: the new
 policy reads a label key or a named port the pod classes were not split on, brings a new
 ipBlock boundary, or changes which pods are isolated for egress (that changes every column).
-Either way the connections equal those of a fresh :func:`~analyzer.evaluate.evaluate` of the
+Either way the connections equal those of a fresh :func:`~analyzer.engine.evaluate.evaluate` of the
 changed cluster (address atoms may stay finer than needed after a removal; ranges are merged
 when reported).
 """
@@ -21,10 +21,10 @@ from dataclasses import dataclass, replace
 
 from .classes import iter_bits, selector_keys
 from .compile import CompiledPolicies, compile_policies
-from .connset import NO_CONNECTIONS, ConnectionSet
+from ..model.connset import NO_CONNECTIONS, ConnectionSet
 from .evaluate import (Allowance, Reachability, _Evaluator, evaluate, evaluate_tables,
                        ip_partition)
-from .model import INGRESS, NetworkPolicy
+from ..model.cluster import INGRESS, NetworkPolicy
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""The ``kreach`` command line: parse options, call the library, pick a writer, map the outcome
-to an exit code (0 ok, 1 findings, 2 bad input or usage). Only this module exits."""
+"""The questions: ``can``, ``who-can-reach``, ``reachable-from``, ``exposure``, ``isolated``.
+
+z3 is imported inside the commands, so ``kreach list`` never loads it."""
 
 from __future__ import annotations
 
-import gc
 import sys
 from enum import Enum
 from pathlib import Path
@@ -11,123 +11,9 @@ from typing import List, Optional
 
 import typer
 
-from . import __version__
-from .cli_io import emit
-from .diagnostics import Severity
+from .app import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, _pick, _report, _settings, app
+from .io import emit
 
-app = typer.Typer(
-    name="kreach",
-    help="Static connectivity analysis for Kubernetes NetworkPolicies.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class Level(str, Enum):
-    workload = "workload"
-    pod = "pod"
-
-
-class ListFormat(str, Enum):
-    txt = "txt"
-    json = "json"
-    csv = "csv"
-    md = "md"
-    dot = "dot"
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"kreach {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
-) -> None:
-    """Static connectivity analysis for Kubernetes NetworkPolicies."""
-
-
-def _report(diagnostics, quiet: bool) -> None:
-    for d in diagnostics:
-        if quiet and d.severity is not Severity.ERROR:
-            continue
-        typer.echo(str(d), err=True)
-
-
-def _settings():
-    """``[tool.kreach]`` of the nearest pyproject.toml; a broken table is bad input (exit 2)."""
-    from .config import find_settings
-
-    settings = find_settings()
-    _report(settings.diagnostics, quiet=False)
-    if any(d.severity is Severity.ERROR for d in settings.diagnostics):
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return settings
-
-
-def _pick(flag, settings, key: str, default):
-    """A flag given on the command line wins over [tool.kreach], which wins over the default."""
-    if flag is not None:
-        return flag
-    return settings.get(key, default)
-
-
-@app.command("list")
-def list_(
-    paths: List[str] = typer.Argument(..., help="Manifest files or directories ('-' for stdin)."),
-    level: Optional[Level] = typer.Option(None, "--level", help="Report workloads (default) or pods."),
-    fmt: Optional[ListFormat] = typer.Option(None, "--format", "-f", help="Output format (default: txt)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
-    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict",
-                                          help="Exit 2 if any input error was found."),
-    k8s_version: Optional[str] = typer.Option(None, "--k8s-version",
-                                              help="Kubernetes version of the schemas (default: latest)."),
-    schema: Optional[bool] = typer.Option(None, "--schema/--no-schema",
-                                          help="Validate objects against the Kubernetes JSON schemas."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
-) -> None:
-    """List every allowed connection: one line per ordered pair of endpoints.
-
-    Defaults come from the tool.kreach table of the nearest pyproject.toml; flags override them."""
-    from .analysis import Options, analyze
-    from .writers import render
-
-    settings = _settings()
-    level_v = _pick(level.value if level else None, settings, "level", "workload")
-    fmt_v = _pick(fmt.value if fmt else None, settings, "format", "txt")
-    strict_v = _pick(strict, settings, "strict", False)
-    options = Options(level=level_v, k8s_version=_pick(k8s_version, settings, "k8s-version", None),
-                      schema=_pick(schema, settings, "schema", True))
-    stdin_text = sys.stdin.read() if "-" in paths else None
-    try:
-        analysis = analyze(paths, options, stdin_text=stdin_text)
-    except ValueError as e:  # e.g. an unsupported --k8s-version
-        typer.echo(f"kreach: error: {e}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    _report(analysis.diagnostics, quiet)
-    emit(render(analysis, fmt_v), output)
-    if analysis.is_empty or (strict_v and analysis.has_errors):
-        raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def run() -> None:
-    """Console-script entry point.
-
-    The cyclic garbage collector is switched off for the life of the process: an analysis
-    builds millions of small acyclic objects that reference counting frees anyway, and the
-    collector's repeated scans of them cost about half the run time on large inputs. The
-    process ends when the command does, so nothing accumulates."""
-    gc.disable()
-    app(prog_name="kreach")
-
-
-# --- queries (z3 is imported inside the commands, so `kreach list` never loads it) ---------
 
 
 class VerdictFormat(str, Enum):
@@ -143,7 +29,7 @@ class Protocol(str, Enum):
 
 def _analyze_for_query(paths: Optional[List[str]], k8s_version: Optional[str],
                        schema: Optional[bool], quiet: bool):
-    from .analysis import Options, analyze
+    from ..analysis import Options, analyze
 
     settings = _settings()
     paths = paths or ["."]
@@ -162,7 +48,7 @@ def _analyze_for_query(paths: Optional[List[str]], k8s_version: Optional[str],
 
 
 def _engine(analysis, timeout: float):
-    from .query.engine import Engine, QueryOptions
+    from ..query.engine import Engine, QueryOptions
 
     return Engine.from_analysis(analysis, QueryOptions(timeout_ms=int(timeout * 1000)))
 
@@ -205,9 +91,9 @@ def can_(
     quiet: bool = _QUIET,
 ) -> None:
     """Can SRC connect to DST? Exit 0 yes, 1 no, 2 error or unknown."""
-    from .query.can import can
-    from .query.verdict import Answer
-    from .writers import verdict_json, verdict_txt
+    from ..query.can import can
+    from ..query.verdict import Answer
+    from ..writers import verdict_json, verdict_txt
 
     analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
     engine = _engine(analysis, timeout)
@@ -223,7 +109,7 @@ def can_(
 
 
 def _render(fmt: VerdictFormat, name: str, result, engine) -> str:
-    from .writers import verdict_json, verdict_txt
+    from ..writers import verdict_json, verdict_txt
 
     txt, js = _locators(engine)
     module, locate = (verdict_json, js) if fmt is VerdictFormat.json else (verdict_txt, txt)
@@ -232,7 +118,7 @@ def _render(fmt: VerdictFormat, name: str, result, engine) -> str:
 
 def _peers_command(endpoint: str, paths, port, fmt, output, timeout, k8s_version, schema, quiet,
                    direction: str) -> None:
-    from .query.peers import reachable_from, who_can_reach
+    from ..query.peers import reachable_from, who_can_reach
 
     analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
     engine = _engine(analysis, timeout)
@@ -289,7 +175,7 @@ def exposure_(
     schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
 ) -> None:
     """Every workload and port reachable from outside, from other namespaces or from pods that do not exist yet, and every workload no policy isolates; most severe first. Exit 1 if any."""
-    from .query.exposure import exposure
+    from ..query.exposure import exposure
 
     analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
     engine = _engine(analysis, timeout)
@@ -317,8 +203,8 @@ def isolated_(
 ) -> None:
     """Prove every possible pod of NAMESPACE is isolated, or show labels that escape.
     Exit 0 isolated, 1 not, 2 error or unknown."""
-    from .query.isolation import isolated
-    from .query.verdict import Answer
+    from ..query.isolation import isolated
+    from ..query.verdict import Answer
 
     analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
     engine = _engine(analysis, timeout)
@@ -332,6 +218,3 @@ def isolated_(
     answers = {v.answer for v in verdicts}
     raise typer.Exit(EXIT_BAD_INPUT if Answer.UNKNOWN in answers
                      else EXIT_FINDINGS if Answer.NO in answers else EXIT_OK)
-
-from .cli_check import register as _register_check
-_register_check(app)

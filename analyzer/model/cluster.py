@@ -1,7 +1,7 @@
 """The immutable domain model: namespaces, workloads, pods, services and NetworkPolicies.
 
 Built from validated manifests by :func:`build_cluster`. The builder assumes the interpreted
-fields were type-checked by :mod:`analyzer.validation`; it still never indexes blindly.
+fields were type-checked by :mod:`analyzer.inputs.validation`; it still never indexes blindly.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from .diagnostics import Diagnostic
-from .loading import Manifest
-from .messages import diagnostic
+from ..diagnostics import Diagnostic
+from ..inputs.loading import Manifest
+from ..messages import diagnostic
 from .selectors import LabelSelector, MATCH_ALL, Requirement
-from .source import SourceRef
+from ..source import SourceRef
 
 DEFAULT_NAMESPACE = "default"
 NAME_LABEL = "kubernetes.io/metadata.name"

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     import networkx as nx
 
 from .classes import iter_bits
-from .connset import V6_BASE, range_text
+from ..model.connset import V6_BASE, range_text
 from .evaluate import Allowance, Reachability
-from .model import pods_by_workload
+from ..model.cluster import pods_by_workload
 
 Level = Literal["workload", "pod"]
 

@@ -29,10 +29,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from .diagnostics import Diagnostic
+from ..diagnostics import Diagnostic
 from .loading import Locator, Manifest
-from .messages import diagnostic
-from .source import SourceRef
+from ..messages import diagnostic
+from ..source import SourceRef
 
 __all__ = ["ValidationResult", "SchemaValidator", "UnsupportedVersionError", "validate_manifests",
            "INTERPRETED"]

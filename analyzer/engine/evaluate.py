@@ -21,8 +21,8 @@ from typing import Sequence
 from .classes import ClassIndex, build_index, iter_bits
 from .compile import (CompiledPolicies, CompiledRule, IPPeer, RuleRef, Target,
                       compile_policies, default_ref)
-from .connset import ALL_CONNECTIONS, IntervalSet, NO_CONNECTIONS, ConnectionSet, V6_BASE, IP_MAX
-from .model import EGRESS, INGRESS, Cluster
+from ..model.connset import ALL_CONNECTIONS, IntervalSet, NO_CONNECTIONS, ConnectionSet, V6_BASE, IP_MAX
+from ..model.cluster import EGRESS, INGRESS, Cluster
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ def _refine(regions: Sequence[tuple[int, object]]) -> list[tuple[int, tuple[int,
 @dataclass
 class Tables:
     """Which rules apply where: the working state of the engine, kept with a result so that one
-    changed policy can be re-evaluated without starting over (:mod:`analyzer.incremental`).
+    changed policy can be re-evaluated without starting over (:mod:`analyzer.engine.incremental`).
 
     Rules live in a dict keyed by a never-reused id, so a policy's rules can be dropped."""
 

@@ -1,6 +1,6 @@
 """Policies compiled into matchers: who a policy selects, which peers and ports each rule allows.
 
-Both engines consume this form: the concrete evaluator (:mod:`analyzer.evaluate`) and the Z3
+Both engines consume this form: the concrete evaluator (:mod:`analyzer.engine.evaluate`) and the Z3
 encoding. Each compiled rule keeps a :class:`RuleRef` naming the policy, rule and source line, so
 every verdict can say which rule decided it.
 
@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .connset import (ALL_CONNECTIONS, ALL_IPS, ConnectionSet, IntervalSet, NO_CONNECTIONS,
+from ..model.connset import (ALL_CONNECTIONS, ALL_IPS, ConnectionSet, IntervalSet, NO_CONNECTIONS,
                       ip_block_set)
-from .model import EGRESS, INGRESS, NetworkPolicy, Peer, PortSpec, Rule
-from .selectors import LabelSelector, MATCH_ALL
-from .source import SourceRef
+from ..model.cluster import EGRESS, INGRESS, NetworkPolicy, Peer, PortSpec, Rule
+from ..model.selectors import LabelSelector, MATCH_ALL
+from ..source import SourceRef
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -16,9 +16,9 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import yaml
 
-from .diagnostics import Diagnostic
-from .messages import diagnostic
-from .source import STDIN, SourceRef
+from ..diagnostics import Diagnostic
+from ..messages import diagnostic
+from ..source import STDIN, SourceRef
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python safe loader
     _Base: Any = yaml.CSafeLoader

@@ -28,8 +28,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from .connset import ALL_IPS, IntervalSet, cidr_interval
-from .selectors import LabelSelector, MATCH_ALL, Requirement
+from ..model.connset import ALL_IPS, IntervalSet, cidr_interval
+from ..model.selectors import LabelSelector, MATCH_ALL, Requirement
 
 
 class EndpointError(ValueError):

@@ -20,9 +20,9 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import Diagnostic
-from .messages import diagnostic
-from .source import SourceRef
+from ..diagnostics import Diagnostic
+from ..messages import diagnostic
+from ..source import SourceRef
 
 KEYS: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "level": (str, ("workload", "pod")),
