@@ -66,6 +66,9 @@ SCALES = {s.name: s for s in (
     Scale("small", 20, 25, 3, 20),
     Scale("medium", 100, 34, 3, 20),
     Scale("large", 500, 67, 3, 20),
+    # issue #16: the Kubernetes scalability limit (150k pods), and a namespace-heavy cluster
+    Scale("xlarge", 750, 67, 3, 20),
+    Scale("namespaces", 20_000, 2, 1, 2),
 )}
 
 
@@ -96,6 +99,7 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("medium", "exposure"): Target(seconds=10),
     ("medium", "check"): Target(seconds=10),
     ("large", "list"): Target(seconds=60, rss_mib=4096),
+    ("xlarge", "list"): Target(seconds=15, rss_mib=2048),
     ("medium", "query"): Target(ms=100),
     ("medium", "recheck-remove"): Target(ms=100),
     ("medium", "recheck-add"): Target(ms=100),

@@ -71,10 +71,10 @@ class ClassIndex:
     host_network_bits: int
     label_keys: frozenset[str] = frozenset()  # the pod label keys classes were split on
     port_names: frozenset[tuple[str, str]] = frozenset()  # the named ports classes were split on
-    _label: dict[tuple[str, str], int] = field(default_factory=dict)
-    _key: dict[str, int] = field(default_factory=dict)
-    _ns_label: dict[tuple[str, str], int] = field(default_factory=dict)
-    _ns_key: dict[str, int] = field(default_factory=dict)
+    _label: "BitIndex" = field(default_factory=lambda: BitIndex())
+    _key: "BitIndex" = field(default_factory=lambda: BitIndex())
+    _ns_label: "BitIndex" = field(default_factory=lambda: BitIndex())
+    _ns_key: "BitIndex" = field(default_factory=lambda: BitIndex())
     _sel_cache: dict[LabelSelector, int] = field(default_factory=dict)
     _nssel_cache: dict[LabelSelector, int] = field(default_factory=dict)
 
@@ -115,7 +115,45 @@ class ClassIndex:
         return ns & self.pod_selector_bits(peer.pod_selector)
 
 
-def _select(selector: LabelSelector, by_label: dict, by_key: dict, all_bits: int) -> int:
+def bits_of(positions: list[int]) -> int:
+    """The bitset with exactly these bits set."""
+    if len(positions) < 64:
+        out = 0
+        for i in positions:
+            out |= 1 << i
+        return out
+    buf = bytearray(max(positions) // 8 + 1)
+    for i in positions:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
+class BitIndex:
+    """An inverted index: key -> bitset of positions, kept as position lists until a selector
+    asks for a key. Most keys are never asked for (e.g. each namespace's own name label), and a
+    bitset with a high bit costs memory in proportion to its position, so building them all up
+    front costs memory quadratic in the number of namespaces or classes."""
+
+    __slots__ = ("_positions", "_bits")
+
+    def __init__(self) -> None:
+        self._positions: dict = {}
+        self._bits: dict = {}
+
+    def add(self, key, position: int) -> None:
+        self._positions.setdefault(key, []).append(position)
+
+    def get(self, key, default: int = 0) -> int:
+        bits = self._bits.get(key)
+        if bits is None:
+            positions = self._positions.get(key)
+            if positions is None:
+                return default
+            bits = self._bits[key] = bits_of(positions)
+        return bits
+
+
+def _select(selector: LabelSelector, by_label: BitIndex, by_key: BitIndex, all_bits: int) -> int:
     bits = all_bits
     for r in selector.requirements:
         if r.operator in ("In", "NotIn"):
@@ -158,8 +196,7 @@ def build_index(cluster: Cluster, compiled: CompiledPolicies) -> ClassIndex:
     classes = []
     pod_class = [0] * len(cluster.pods)
     ns_mask: dict[str, int] = {}
-    label_idx: dict[tuple[str, str], int] = {}
-    key_idx: dict[str, int] = {}
+    label_idx, key_idx = BitIndex(), BitIndex()
     hn = 0
     for ci, ((ns, labels, named, host), members) in enumerate(ordered):
         classes.append(PodClass(ci, ns, labels, named, host, tuple(members)))
@@ -168,18 +205,17 @@ def build_index(cluster: Cluster, compiled: CompiledPolicies) -> ClassIndex:
             pod_class[m] = ci
         ns_mask[ns] = ns_mask.get(ns, 0) | bit
         for k, v in labels:
-            label_idx[(k, v)] = label_idx.get((k, v), 0) | bit
-            key_idx[k] = key_idx.get(k, 0) | bit
+            label_idx.add((k, v), ci)
+            key_idx.add(k, ci)
         if host:
             hn |= bit
     namespaces = tuple(n.name for n in cluster.namespaces)
     ns_labels = {n.name: dict(n.labels) for n in cluster.namespaces}
-    ns_label_idx: dict[tuple[str, str], int] = {}
-    ns_key_idx: dict[str, int] = {}
+    ns_label_idx, ns_key_idx = BitIndex(), BitIndex()
     for i, n in enumerate(cluster.namespaces):
         for k, v in n.labels:
-            ns_label_idx[(k, v)] = ns_label_idx.get((k, v), 0) | (1 << i)
-            ns_key_idx[k] = ns_key_idx.get(k, 0) | (1 << i)
+            ns_label_idx.add((k, v), i)
+            ns_key_idx.add(k, i)
     return ClassIndex(
         classes=tuple(classes), pod_class=tuple(pod_class), namespaces=namespaces,
         ns_labels=ns_labels, ns_mask=ns_mask, all_bits=(1 << len(classes)) - 1,
