@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # networkx is imported only when a graph is built
 from .diagnostics import Diagnostic, Severity, has_errors, sort_key
 from .engine.evaluate import Reachability, evaluate
 from .inputs.loading import Locator, load_paths
+from .inputs.options import InputOptions
 from .model.cluster import Cluster, build_cluster
 
 
@@ -25,6 +26,7 @@ class Options:
     level: Literal["workload", "pod"] = "workload"
     k8s_version: str | None = None
     schema: bool = True  # validate against the Kubernetes JSON schemas
+    inputs: InputOptions = InputOptions()  # Terraform variables, plan side, rendering
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Analysis:
 
 def analyze(paths: Sequence[str], options: Options = Options(), *,
             stdin_text: str | None = None) -> Analysis:
-    loaded = load_paths(paths, stdin_text=stdin_text)
+    loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs)
     from .inputs.validation import validate_manifests
 
     checked = validate_manifests(loaded.manifests, loaded.locator, k8s_version=options.k8s_version,
@@ -75,4 +77,4 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
                     len(checked.manifests))
 
 
-__all__ = ["Analysis", "Options", "analyze", "Severity"]
+__all__ = ["Analysis", "InputOptions", "Options", "analyze", "Severity"]

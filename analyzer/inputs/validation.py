@@ -738,7 +738,8 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
         name = m.display or "<unnamed>"
 
         def at(path: Path, _m: Manifest = m) -> SourceRef:
-            return SourceRef(_m.source.file, locator.line(_m.source, path), _m.source.doc)
+            return SourceRef(_m.source.file, locator.line(_m.source, path), _m.source.doc,
+                             origin=_m.source.origin)
 
         if validator is not None:
             issues = validator.issues(m)
