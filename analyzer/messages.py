@@ -5,6 +5,7 @@ for a different meaning; retire it instead.
 
 KR0xx  reading input        KR1xx  validating objects        KR2xx  semantic notes
 KR3xx  assertion files (kreach check)
+KR70x  Terraform JSON       KR71x  Terraform HCL             KR72x  Helm and Kustomize
 """
 
 from __future__ import annotations
@@ -65,6 +66,29 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR314": (Severity.ERROR, "{where}: {key} takes {expected}; {endpoint!r} is {found}"),
     "KR315": (Severity.ERROR, "{where}: cannot be checked: {detail}"),
     "KR316": (Severity.ERROR, "{where}: duplicate key {key!r}, first written at line {line}"),
+    # --- Terraform plan and state JSON -------------------------------------------------------
+    "KR700": (Severity.ERROR, "Terraform JSON of unsupported format_version {version!r} (kreach "
+                              "reads 0.x and 1.x); the file is skipped"),
+    "KR701": (Severity.ERROR, "Terraform JSON: {detail}; the file is skipped"),
+    "KR702": (Severity.WARNING, "{address}: {detail}; resource skipped"),
+    "KR703": (Severity.WARNING, "{address}: {fields} known only after apply; analysed without "
+                                "them"),
+    # --- Terraform HCL -------------------------------------------------------------------------
+    "KR710": (Severity.ERROR, "HCL syntax error: {detail}; this file is skipped"),
+    "KR711": (Severity.WARNING, "{address}: cannot resolve {expr} statically ({why}); {outcome}"),
+    "KR712": (Severity.WARNING, "{address}: {detail}; resource skipped"),
+    "KR713": (Severity.ERROR, "{detail}"),
+    "KR714": (Severity.WARNING, "module {name}: source {detail} is not a local directory; its "
+                                "resources are not read"),
+    # --- Helm and Kustomize --------------------------------------------------------------------
+    "KR720": (Severity.WARNING, "{what} is not read as manifests (templates need rendering): "
+                                "run `{command} | kreach list -`, or pass --render"),
+    "KR721": (Severity.ERROR, "--render: {tool} is not on PATH; render it yourself: "
+                              "`{command} | kreach list -`"),
+    "KR722": (Severity.ERROR, "`{command}` failed (exit {code}): {detail}"),
+    "KR723": (Severity.WARNING, "template syntax ({{{{ }}}}) in a YAML file outside a chart: "
+                                "{count} document(s) skipped; render the templates and pipe them "
+                                "in (`helm template CHART | kreach list -`)"),
 }
 
 

@@ -19,6 +19,7 @@ import yaml
 from ..diagnostics import Diagnostic
 from ..messages import diagnostic
 from ..source import STDIN, SourceRef
+from .options import InputOptions
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python safe loader
     _Base: Any = yaml.CSafeLoader
@@ -167,6 +168,9 @@ class Locator:
 
     _nodes: dict[tuple[str, int], Any] = field(default_factory=dict)
     _chunks: dict[str, list[Chunk]] = field(default_factory=dict)
+    # objects that were not written as YAML (Terraform, HCL): field path -> line, given by
+    # their reader
+    _pinned: dict[tuple[str, int], Mapping[tuple, int]] = field(default_factory=dict)
 
     def remember(self, file: str, chunks: list[Chunk]) -> None:
         self._chunks[file] = chunks
@@ -174,9 +178,20 @@ class Locator:
     def keep(self, file: str, doc: int, node: Any) -> None:
         self._nodes[(file, doc)] = node
 
+    def pin(self, source: SourceRef, lines: Mapping[tuple, int]) -> None:
+        """Lines of an object another reader built: its field paths -> lines."""
+        self._pinned[(source.file, source.doc)] = lines
+
     def line(self, source: SourceRef, path: Sequence[str | int] = ()) -> int:
         """Line of the node at ``path`` inside the document of ``source`` (or the closest
         ancestor that exists); falls back to ``source.line``."""
+        pinned = self._pinned.get((source.file, source.doc))
+        if pinned is not None:
+            full = (*source.path, *path)
+            for n in range(len(full), -1, -1):
+                if full[:n] in pinned:
+                    return pinned[full[:n]]
+            return source.line
         try:
             node = self._document_node(source)
         except Exception:  # re-parsing may fail for reasons already reported at load time
@@ -242,8 +257,11 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
             for root, dirs, names in os.walk(p):
                 dirs.sort()
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
-                found += [os.path.join(root, n) for n in sorted(names)
-                          if n.lower().endswith(MANIFEST_SUFFIXES) and n not in CONFIG_FILES]
+                if is_render_unit(names):  # a chart or kustomization: read as one, rendered
+                    found.append(root)
+                    dirs[:] = []
+                    continue
+                found += [os.path.join(root, n) for n in sorted(names) if _is_input_name(n)]
             if not found:
                 diags.append(diagnostic("KR005", SourceRef(p), detail=f"directory {p}"))
             files += found
@@ -252,6 +270,19 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
         else:
             diags.append(diagnostic("KR007", SourceRef(p), detail=p))
     return files, diags
+
+
+def _is_input_name(name: str) -> bool:
+    low = name.lower()
+    return (low.endswith(MANIFEST_SUFFIXES) and name not in CONFIG_FILES
+            and not low.endswith(".tfvars.json"))
+
+
+def is_render_unit(names: Iterable[str]) -> bool:
+    """A directory holding a Helm chart or a kustomization (rendered, not read file by file)."""
+    from .render import is_unit
+
+    return is_unit(names)
 
 
 def split_documents(text: str) -> list[Chunk]:
@@ -275,19 +306,49 @@ def split_documents(text: str) -> list[Chunk]:
     return chunks
 
 
-def load_paths(paths: Sequence[str], stdin_text: str | None = None) -> LoadResult:
-    """Read every manifest under ``paths`` (``-`` is stdin, whose text is ``stdin_text``)."""
+def load_paths(paths: Sequence[str], stdin_text: str | None = None,
+               inputs: InputOptions | None = None) -> LoadResult:
+    """Read every manifest under ``paths`` (``-`` is stdin, whose text is ``stdin_text``);
+    Terraform (``.tf``, plan and state JSON), charts and kustomizations as ``inputs`` says."""
     locator = Locator()
+    inputs = inputs or InputOptions()
     files, diags = discover(paths)
     manifests: list[Manifest] = []
-    for f in files:
-        for item in _load_file(f, stdin_text, locator):
-            (manifests if isinstance(item, Manifest) else diags).append(item)
+    for item in _load_files(files, stdin_text, locator, inputs):
+        (manifests if isinstance(item, Manifest) else diags).append(item)
     if files and not manifests and not any(d.code == "KR005" for d in diags):
         where = ", ".join(paths) if paths else "the input"
         diags.append(diagnostic("KR005", SourceRef(paths[0]) if len(paths) == 1 else None,
                                 detail=where))
     return LoadResult(tuple(manifests), tuple(diags), locator, len(files))
+
+
+def _load_files(files: list[str], stdin_text: str | None, locator: Locator,
+                inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
+    """Each file by its kind: directories found by discover are charts or kustomizations."""
+    for f in files:
+        if f != STDIN and os.path.isdir(f):
+            from .render import read_unit
+
+            yield from _built(read_unit(f, inputs, locator), locator)
+        else:
+            yield from _load_file(f, stdin_text, locator, inputs)
+
+
+def _built(items: Iterable[Any], locator: Locator) -> Iterator[Manifest | Diagnostic]:
+    """Objects another reader built, ``(body, source, lines)``, through the same gate as the
+    manifests read here; rendered text ``(name, text)`` through the YAML reader."""
+    for item in items:
+        if isinstance(item, Diagnostic):
+            yield item
+        elif len(item) == 2:
+            name, text = item
+            yield from _load_text(name, text, locator, InputOptions())
+        else:
+            body, source, lines = item
+            if lines:
+                locator.pin(source, lines)
+            yield from _objects(body, source, locator)
 
 
 def _read_text(path: str, stdin_text: str | None) -> str:
@@ -300,20 +361,27 @@ def _read_text(path: str, stdin_text: str | None) -> str:
     return data.decode("utf-8-sig").replace("\r\n", "\n")
 
 
-def _load_file(path: str, stdin_text: str | None, locator: Locator) -> Iterator[Manifest | Diagnostic]:
+def _load_file(path: str, stdin_text: str | None, locator: Locator,
+               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
     try:
         text = _read_text(path, stdin_text)
     except (OSError, ValueError) as e:  # UnicodeDecodeError is a ValueError
         yield diagnostic("KR002", SourceRef(path), detail=_short(e))
         return
+    yield from _load_text(path, text, locator, inputs)
+
+
+def _load_text(path: str, text: str, locator: Locator,
+               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
     if not text.strip():
         yield diagnostic("KR006", SourceRef(path))
         return
     if path.lower().endswith(".json") or (path == STDIN and text.lstrip().startswith("{")):
-        yield from _load_json(path, text, locator)
+        yield from _load_json(path, text, locator, inputs)
         return
     chunks = split_documents(text)
     locator.remember(path, chunks)
+    templated = 0
     for chunk in chunks:
         if not chunk.text.strip() or _only_comments(chunk.text):
             continue
@@ -325,6 +393,9 @@ def _load_file(path: str, stdin_text: str | None, locator: Locator) -> Iterator[
                              key=e.key)
             continue
         except yaml.YAMLError as e:
+            if "{{" in chunk.text:  # a Helm template: one hint for the file, not a wall of KR001
+                templated += 1
+                continue
             line = chunk.first_line + _mark_line(e, chunk.text)
             yield diagnostic("KR001", SourceRef(path, line, chunk.index), detail=_yaml_problem(e))
             continue
@@ -335,9 +406,12 @@ def _load_file(path: str, stdin_text: str | None, locator: Locator) -> Iterator[
             locator.keep(path, chunk.index, node)
         yield from _objects(doc, SourceRef(path, chunk.first_line + _content_offset(chunk.text), chunk.index),
                             locator)
+    if templated:
+        yield diagnostic("KR723", SourceRef(path, 1), count=templated)
 
 
-def _load_json(path: str, text: str, locator: Locator) -> Iterator[Manifest | Diagnostic]:
+def _load_json(path: str, text: str, locator: Locator,
+               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
     locator.remember(path, [Chunk(text, 1, 0)])
     try:
         doc = json.loads(text, object_pairs_hook=_unique_pairs)
@@ -346,6 +420,11 @@ def _load_json(path: str, text: str, locator: Locator) -> Iterator[Manifest | Di
         return
     except DuplicateKey as e:
         yield diagnostic("KR009", SourceRef(path, 1, 0), key=e.key)
+        return
+    from .terraform_json import is_terraform_json, read as read_terraform
+
+    if is_terraform_json(doc):
+        yield from _built(read_terraform(path, text, doc, inputs.plan_side), locator)
         return
     yield from _objects(doc, SourceRef(path, 1, 0), locator)
 
