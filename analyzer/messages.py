@@ -42,12 +42,39 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR117": (Severity.ERROR, "{kind} {name}: invalid label {detail}; object skipped"),
     "KR118": (Severity.ERROR, "{kind} {name}: invalid port name {detail}; object skipped"),
     "KR119": (Severity.ERROR, "{kind} {name}: invalid value at {path}: {detail}; object skipped"),
+    # --- validating admin policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy, CNP) -----
+    "KR130": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR131": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR132": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR133": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR134": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR135": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR136": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR137": (Severity.ERROR, "{kind} {name}: {detail} (an empty peer list matches nothing and "
+                              "the API rejects it); object skipped"),
+    "KR138": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR139": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR140": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR141": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
     # --- semantic notes ---------------------------------------------------------------------
     "KR203": (Severity.WARNING, "pod {name} is defined twice (first at {detail}); this one is "
                                 "ignored"),
     "KR201": (Severity.WARNING, "{kind} {name} uses hostNetwork: kreach applies NetworkPolicies to it "
                                 "as written, but whether the network plugin enforces them for "
                                 "host-network pods is implementation-defined (docs/semantics.md)"),
+    # --- admin policies in the model and engine ----------------------------------------------
+    "KR220": (Severity.WARNING, "{kind} {name} and {other} (at {detail}) have the same priority "
+                                "{priority} and rules that can match the same connection: the API "
+                                "leaves the order undefined; kreach evaluates them by name "
+                                "({first} first)"),
+    "KR221": (Severity.WARNING, "{kind} {name}: a nodes peer needs Node objects, and the input "
+                                "has none; the peer matches nothing"),
+    "KR222": (Severity.WARNING, "{kind} {name}: networks peer {detail} covers part of the pod "
+                                "address space, but {count} pod(s) have no known IP "
+                                "(status.podIP): kreach treats them as outside it"),
+    "KR223": (Severity.WARNING, "{kind} {name}: a domainNames peer cannot be resolved statically; "
+                                "it matches nothing"),
+    "KR224": (Severity.INFO, "{kind} {name}: its subject selects no pod in the input"),
     # --- assertion files (kreach check) ----------------------------------------------------
     "KR301": (Severity.ERROR, "cannot read assertion file: {detail}"),
     "KR302": (Severity.ERROR, "YAML syntax error in the assertion file: {detail}"),

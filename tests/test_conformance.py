@@ -1,6 +1,6 @@
 """kreach agrees with netpol-analyzer's expected connection lists (``../shared/peer-cases``).
 
-Each plain core case (``list --dirpath <input_dir> --multiple-networks=false``, txt) is one test:
+Each plain core and anp case (``list --dirpath <input_dir> --multiple-networks=false``, txt) is one test:
 ``kreach list INPUT --format json`` is compared with the expected file as sets of facts, the same
 comparison as ``../shared/tools/conformance.py``:
 
@@ -34,15 +34,17 @@ PLAIN_FLAGS = "list --dirpath <input_dir> --multiple-networks=false"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
-def plain_core_cases() -> list[dict]:
+def plain_cases(categories=("core", "anp")) -> list[dict]:
+    """Plain connection-list cases: core NetworkPolicy, and AdminNetworkPolicy/BANP (anp)."""
     if not INDEX.is_file():
         return []
     with INDEX.open(newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    return [r for r in rows if r["format"] == "txt" and r["flags"] == PLAIN_FLAGS and r["category"] == "core"]
+    return [r for r in rows if r["format"] == "txt" and r["flags"] == PLAIN_FLAGS
+            and r["category"] in categories]
 
 
-CASE_ROWS = plain_core_cases()
+CASE_ROWS = plain_cases()
 
 
 # --- reading both sides into facts ---------------------------------------------------------------

@@ -112,7 +112,13 @@ class ClassIndex:
         else:
             assert peer.namespace_selector is not None
             ns = self.namespace_selector_bits(peer.namespace_selector)
-        return ns & self.pod_selector_bits(peer.pod_selector)
+        bits = ns & self.pod_selector_bits(peer.pod_selector)
+        return bits & ~self.host_network_bits if peer.skip_host_network else bits
+
+    def subject_bits(self, namespace_selector: LabelSelector, pod_selector: LabelSelector) -> int:
+        """Classes an admin policy's subject selects (never host-network pods)."""
+        return (self.namespace_selector_bits(namespace_selector)
+                & self.pod_selector_bits(pod_selector) & ~self.host_network_bits)
 
 
 def bits_of(positions: list[int]) -> int:
@@ -174,8 +180,8 @@ def selector_keys(compiled: CompiledPolicies) -> tuple[frozenset[str], frozenset
     """Pod label keys any pod selector reads, and (protocol, name) of every named port."""
     keys: set[str] = set()
     names: set[tuple[str, str]] = set()
-    for t in compiled.targets:
-        keys |= t.pod_selector.keys()
+    for t in (*compiled.targets, *compiled.admin):
+        keys |= t.pod_selector.keys() if hasattr(t, "pod_selector") else t.subject_pods.keys()
         for r in t.rules:
             names.update(r.ports.named)
             for p in r.peers:

@@ -39,6 +39,12 @@ class RuleRef:
     index: int | None = None
     source: SourceRef | None = None
     kind: str = "NetworkPolicy"
+    priority: int | None = None  # admin policies: the policy's priority
+    action: str | None = None  # admin rules: Allow, Deny or Pass (as written: Accept for v1alpha2)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.action is not None or (self.kind != "NetworkPolicy" and self.policy is not None)
 
     @property
     def is_default(self) -> bool:
@@ -54,7 +60,8 @@ class RuleRef:
         if self.policy is None:
             return f"{self.direction.lower()} not isolated"
         rule = f" {self.direction.lower()} rule #{self.index}" if self.index is not None else ""
-        return f"{self.kind} {self.policy}{rule}"
+        prio = f" (priority {self.priority})" if self.priority is not None else ""
+        return f"{self.kind} {self.policy}{rule}{prio}"
 
 
 def default_ref(direction: str) -> RuleRef:
@@ -77,6 +84,8 @@ class PodPeer:
     pod_selector: LabelSelector
     namespace: str | None = None
     namespace_selector: LabelSelector | None = None
+    # admin policy peers never match host-network pods (the API says so); NetworkPolicy peers do
+    skip_host_network: bool = False
 
     def matches(self, pod_ns: str, ns_labels: Mapping[str, str], pod_labels: Mapping[str, str]) -> bool:
         if self.namespace is not None:
@@ -154,6 +163,7 @@ class Target:
 class CompiledPolicies:
     ingress: tuple[Target, ...]
     egress: tuple[Target, ...]
+    admin: tuple = ()  # AdminTarget (analyzer.engine.admin), in evaluation order
 
     @property
     def targets(self) -> tuple[Target, ...]:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .classes import ClassIndex, build_index, iter_bits
-from .compile import (CompiledPolicies, CompiledRule, IPPeer, RuleRef, Target,
-                      compile_policies, default_ref)
+from .admin import compile_cluster, decide
+from .compile import (CompiledPolicies, CompiledRule, IPPeer, RuleRef, Target, default_ref)
 from ..model.connset import ALL_CONNECTIONS, IntervalSet, NO_CONNECTIONS, ConnectionSet, V6_BASE, IP_MAX
 from ..model.cluster import EGRESS, INGRESS, Cluster
 
@@ -68,7 +68,7 @@ class _RuleInfo:
 def ip_partition(compiled: CompiledPolicies) -> tuple[tuple[int, int], ...]:
     """Disjoint address atoms: the whole v4+v6 space cut at every ipBlock boundary."""
     cuts = {0, V6_BASE}
-    for t in compiled.targets:
+    for t in (*compiled.targets, *compiled.admin):
         for r in t.rules:
             for p in r.peers:
                 if isinstance(p, IPPeer):
@@ -131,6 +131,51 @@ class Tables:
     eg_count: list[int] = field(default_factory=list)
     iso_in: int = 0  # bits of classes isolated for ingress
     iso_eg: int = 0
+    # admin policies (AdminNetworkPolicy, BANP, ClusterNetworkPolicy): rule ids as above
+    adm_in: list[list[int]] = field(default_factory=list)  # dst class -> rules of its subjects
+    adm_eg: list[list[int]] = field(default_factory=list)  # src class -> rules of its subjects
+    adm_to_dst: list[list[int]] = field(default_factory=list)  # dst class -> egress rules naming it
+    adm_count: int = 0  # admin rules present (0: the plain NetworkPolicy evaluation applies)
+
+    def add_admin_target(self, t) -> tuple[int, list[int]]:
+        index = self.index
+        selected = index.subject_bits(t.subject_ns, t.subject_pods)
+        ids: list[int] = []
+        if selected:
+            starts = [lo for lo, _ in self.atoms]
+            for r in t.rules:
+                pb = 0
+                for p in r.peers:
+                    pb |= index.peer_bits(p)
+                self.rules[self.next_id] = _RuleInfo(r, pb, _atom_bits(r.ip_addresses, starts), selected)
+                ids.append(self.next_id)
+                self.next_id += 1
+            per_class = self.adm_in if t.direction == INGRESS else self.adm_eg
+            for c in iter_bits(selected):
+                per_class[c].extend(ids)
+            if t.direction == EGRESS:
+                for rid in ids:
+                    for d in iter_bits(self.rules[rid].peer_bits):
+                        self.adm_to_dst[d].append(rid)
+        self.targets.setdefault(f"admin:{t.policy}", []).append((t.direction, selected, ids))
+        self.adm_count += len(ids)
+        return selected, ids
+
+    def remove_admin_policy(self, name: str) -> list[tuple[str, int, list[int]]]:
+        entries = self.targets.pop(f"admin:{name}", [])
+        for direction, selected, ids in entries:
+            gone = set(ids)
+            per_class = self.adm_in if direction == INGRESS else self.adm_eg
+            for c in iter_bits(selected):
+                per_class[c] = [r for r in per_class[c] if r not in gone]
+            if direction == EGRESS:
+                for rid in ids:
+                    for d in iter_bits(self.rules[rid].peer_bits):
+                        self.adm_to_dst[d] = [r for r in self.adm_to_dst[d] if r != rid]
+            for rid in ids:
+                del self.rules[rid]
+            self.adm_count -= len(ids)
+        return entries
 
     def _count(self, direction: str, selected: int, delta: int) -> None:
         counts = self.in_count if direction == INGRESS else self.eg_count
@@ -204,16 +249,21 @@ class Tables:
         return Tables(self.index, self.atoms, dict(self.rules), [list(x) for x in self.in_rules],
                       [list(x) for x in self.eg_rules], [list(x) for x in self.to_dst],
                       list(self.to_every_dst), {k: list(v) for k, v in self.targets.items()},
-                      self.next_id, list(self.in_count), list(self.eg_count), self.iso_in, self.iso_eg)
+                      self.next_id, list(self.in_count), list(self.eg_count), self.iso_in, self.iso_eg,
+                      [list(x) for x in self.adm_in], [list(x) for x in self.adm_eg],
+                      [list(x) for x in self.adm_to_dst], self.adm_count)
 
 
 def build_tables(index: ClassIndex, compiled: CompiledPolicies,
                  atoms: tuple[tuple[int, int], ...]) -> Tables:
     n = len(index.classes)
     tables = Tables(index, atoms, {}, [[] for _ in range(n)], [[] for _ in range(n)],
-                    [[] for _ in range(n)], [], {}, 0, [0] * n, [0] * n)
+                    [[] for _ in range(n)], [], {}, 0, [0] * n, [0] * n, 0, 0,
+                    [[] for _ in range(n)], [[] for _ in range(n)], [[] for _ in range(n)], 0)
     for t in compiled.targets:
         tables.add_target(t)
+    for t in compiled.admin:
+        tables.add_admin_target(t)
     return tables
 
 
@@ -250,6 +300,8 @@ class _Evaluator:
 
     def column(self, d: int) -> list[tuple[int, Allowance]]:
         """(source-class bits, allowance) atoms for every source that may reach class ``d``."""
+        if self.t.adm_count:
+            return self.tiered_column(d)
         t, rules = self.t, self.t.rules
         isolated = self.iso_in >> d & 1
         in_ids = tuple(t.in_rules[d]) if isolated else ()
@@ -271,6 +323,104 @@ class _Evaluator:
         combined = self.pair_cache[key] = _combine(ins, egs)
         return combined
 
+    def _ranked(self, ids) -> tuple[int, ...]:
+        rules = self.t.rules
+        return tuple(sorted(ids, key=lambda r: rules[r].rule.rank))
+
+    def tiered_column(self, d: int) -> list[tuple[int, Allowance]]:
+        """:meth:`column` with admin policies: every rule that can apply towards ``d`` is a
+        region over sources; the regions are refined into atoms, and each atom's two directions
+        are decided in tier order (:func:`analyzer.engine.admin.decide`)."""
+        t, rules = self.t, self.t.rules
+        isolated = self.iso_in >> d & 1
+        in_ids = tuple(t.in_rules[d]) if isolated else ()
+        eg_ids = tuple(t.to_dst[d]) + tuple(t.to_every_dst)
+        a_in = self._ranked(t.adm_in[d])
+        a_eg = self._ranked(t.adm_to_dst[d])
+        every = in_ids + eg_ids + a_in + a_eg
+        named = self.named_sigs[d] if self.named_sigs[d] and any(
+            rules[r].rule.ports.named for r in every) else ()
+        key = ("tiered", isolated, in_ids, eg_ids, a_in, a_eg, named)
+        combined = self.pair_cache.get(key)
+        if combined is not None:
+            return combined
+        all_bits = t.index.all_bits
+        # region tags: 0 NP ingress rule, 1 NP egress rule, 2 admin ingress, 3 admin egress,
+        # 4 egress-isolated sources, 5 everyone (so every source lands in some atom)
+        regions: list[tuple[int, tuple]] = [(all_bits, (5, None))]
+        regions += [(rules[r].peer_bits, (0, r)) for r in in_ids]
+        regions += [(rules[r].source_bits, (1, r)) for r in eg_ids]
+        regions += [(rules[r].peer_bits, (2, r)) for r in a_in]
+        regions += [(rules[r].source_bits, (3, r)) for r in a_eg]
+        if self.iso_eg:
+            regions.append((self.iso_eg, (4, None)))
+        decided: dict[tuple, Allowance | None] = {}
+        out = []
+        for atom, members in _refine(regions):
+            tags = tuple(regions[m][1] for m in members)
+            hit = decided.get(tags, 0)
+            if hit == 0:
+                hit = decided[tags] = self._decide_pair(d, tags, bool(isolated))
+            if hit is not None:
+                out.append((atom, hit))
+        combined = self.pair_cache[key] = out
+        return combined
+
+    def _decide_pair(self, d: int, tags: tuple, in_isolated: bool) -> Allowance | None:
+        rules = self.t.rules
+        np_in, np_eg, a_in, a_eg = [], [], [], []
+        eg_isolated = False
+        for kind, r in tags:
+            if kind == 0:
+                np_in.append((rules[r].rule.ref, self.conn_at(r, d)))
+            elif kind == 1:
+                np_eg.append((rules[r].rule.ref, self.conn_at(r, d)))
+            elif kind == 2:
+                a_in.append((rules[r].rule, self.conn_at(r, d)))
+            elif kind == 3:
+                a_eg.append((rules[r].rule, self.conn_at(r, d)))
+            elif kind == 4:
+                eg_isolated = True
+        a_in.sort(key=lambda x: x[0].rank)
+        a_eg.sort(key=lambda x: x[0].rank)
+        ing = decide(INGRESS, a_in, in_isolated, np_in)
+        if not ing.allowed:
+            return None
+        eg = decide(EGRESS, a_eg, eg_isolated, np_eg)
+        conns = ing.allowed & eg.allowed
+        if not conns:
+            return None
+        return Allowance(conns, eg.refs, ing.refs)
+
+    def tiered_to_ip(self, c: int) -> tuple[tuple[int, Allowance], ...]:
+        t, rules = self.t, self.t.rules
+        isolated = bool(self.iso_eg >> c & 1)
+        np_ids = tuple(r for r in t.eg_rules[c] if rules[r].ip_bits) if isolated else ()
+        a_ids = tuple(r for r in self._ranked(t.adm_eg[c]) if rules[r].ip_bits)
+        key = ("tiered-ip", isolated, np_ids, a_ids)
+        hit = self.ip_cache.get(key)
+        if hit is not None:
+            return hit
+        regions: list[tuple[int, tuple]] = [(self.all_atoms, (5, None))]
+        regions += [(rules[r].ip_bits, (1, r)) for r in np_ids]
+        regions += [(rules[r].ip_bits, (3, r)) for r in a_ids]
+        out = []
+        decided: dict[tuple, Allowance | None] = {}
+        for atom, members in _refine(regions):
+            tags = tuple(regions[m][1] for m in members)
+            if tags not in decided:
+                # a named port cannot be resolved on an address: it allows nothing there
+                np_eg = [(rules[r].rule.ref, rules[r].rule.ports.numeric) for k, r in tags if k == 1]
+                a_eg = sorted(((rules[r].rule, rules[r].rule.ports.numeric) for k, r in tags if k == 3),
+                              key=lambda x: x[0].rank)
+                dec = decide(EGRESS, a_eg, isolated, np_eg)
+                decided[tags] = Allowance(dec.allowed, dec.refs, frozenset()) if dec.allowed else None
+            if decided[tags] is not None:
+                out.append((atom, decided[tags]))
+        result = tuple(out)
+        self.ip_cache[key] = result
+        return result
+
     def from_ip(self, c: int) -> tuple[tuple[int, Allowance], ...]:
         rules = self.t.rules
         if self.iso_in >> c & 1:
@@ -281,6 +431,8 @@ class _Evaluator:
         return _ip_side(regions, INGRESS, self.ip_cache)
 
     def to_ip(self, c: int) -> tuple[tuple[int, Allowance], ...]:
+        if self.t.adm_count:
+            return self.tiered_to_ip(c)
         rules = self.t.rules
         if self.iso_eg >> c & 1:
             # a named port cannot be resolved on an address: it allows nothing there
@@ -292,7 +444,7 @@ class _Evaluator:
 
 
 def evaluate(cluster: Cluster, compiled: CompiledPolicies | None = None) -> Reachability:
-    compiled = compiled if compiled is not None else compile_policies(cluster.policies)
+    compiled = compiled if compiled is not None else compile_cluster(cluster)
     index = build_index(cluster, compiled)
     tables = build_tables(index, compiled, ip_partition(compiled))
     return evaluate_tables(cluster, compiled, tables)

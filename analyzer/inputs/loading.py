@@ -63,6 +63,7 @@ _DOC_END = re.compile(r"^\.\.\.[ \t]*$", re.MULTILINE)
 MODELLED_KINDS = frozenset({
     "Namespace", "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
     "CronJob", "ReplicationController", "Service", "NetworkPolicy",
+    "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "Node",
 })
 
 

@@ -33,6 +33,7 @@ from ..diagnostics import Diagnostic
 from .loading import Locator, Manifest
 from ..messages import diagnostic
 from ..source import SourceRef
+from .admin_validation import ADMIN_KINDS, API_VERSIONS, check_admin, check_node
 
 __all__ = ["ValidationResult", "SchemaValidator", "UnsupportedVersionError", "validate_manifests",
            "INTERPRETED"]
@@ -66,6 +67,8 @@ INTERPRETED: dict[str, tuple[Path, ...]] = {
     "NetworkPolicy": _META + (("spec",),),
     "Pod": _META + _pod_spec(("spec",)),
     "Namespace": _META,
+    "Node": _META + (("status", "addresses"),),
+    **{k: _META + (("spec",),) for k in ADMIN_KINDS},
     "Service": _META + (("spec", "selector"), ("spec", "ports")),
     "CronJob": _META + _workload(("spec", "jobTemplate", "spec", "template"), None),
     **{k: _META + _workload(("spec", "template"), ("spec", "replicas")) for k in WORKLOAD_KINDS},
@@ -695,6 +698,10 @@ def check_semantics(m: Manifest) -> tuple[list[Problem], bool]:
         c.workload(body, m.kind)
     elif m.kind == "Service":
         c.service(body)
+    elif m.kind in ADMIN_KINDS:
+        check_admin(c, body, m.kind, m.name)
+    elif m.kind == "Node":
+        check_node(c, body)
     return c.problems, c.saw_null
 
 
@@ -741,7 +748,12 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
             return SourceRef(_m.source.file, locator.line(_m.source, path), _m.source.doc,
                              origin=_m.source.origin)
 
-        if validator is not None:
+        if m.kind in ADMIN_KINDS and m.api_version not in API_VERSIONS[m.kind]:
+            diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,
+                                    detail=f"{m.api_version} (kreach reads "
+                                           f"{' and '.join(API_VERSIONS[m.kind])})"))
+            continue
+        if validator is not None and m.kind not in ADMIN_KINDS:  # no bundled CRD schemas
             issues = validator.issues(m)
             if issues is None:
                 diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,
@@ -759,7 +771,8 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
             diags += [diagnostic(p.code, at(p.path), kind=m.kind, name=name, **p.fields)
                       for p in problems]
             continue
-        key = (m.kind, "" if m.kind == "Namespace" else (m.namespace or "default"), m.name)
+        cluster_scoped = m.kind in ("Namespace", "Node") or m.kind in ADMIN_KINDS
+        key = (m.kind, "" if cluster_scoped else (m.namespace or "default"), m.name)
         if key in first_seen:  # located only now: finding a field's line re-reads the file
             first = first_seen[key]
             where = SourceRef(first.source.file, locator.line(first.source, ("metadata", "name")),

@@ -14,6 +14,7 @@ from ..inputs.loading import Manifest
 from ..messages import diagnostic
 from .selectors import LabelSelector, MATCH_ALL, Requirement
 from ..source import SourceRef
+from .admin import ADMIN_KINDS, AdminPolicy, Node, admin_policy, node
 
 DEFAULT_NAMESPACE = "default"
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -148,6 +149,8 @@ class Cluster:
     pods: tuple[Pod, ...]
     services: tuple[Service, ...]
     policies: tuple[NetworkPolicy, ...]
+    admin_policies: tuple[AdminPolicy, ...] = ()  # AdminNetworkPolicy, BANP, ClusterNetworkPolicy
+    nodes: tuple[Node, ...] = ()
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)
@@ -170,6 +173,8 @@ def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
     workloads: dict[str, Workload] = {}
     services: list[Service] = []
     policies: list[NetworkPolicy] = []
+    admin: list[AdminPolicy] = []
+    nodes: list[Node] = []
     # controllers whose real pods are in the input: those pods stand for them, so no pods are
     # made up from the template (that would count them twice, with made-up names)
     owners_with_pods = {_bare_pod(m, m.namespace or DEFAULT_NAMESPACE)[1].id
@@ -195,6 +200,10 @@ def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
             policies.append(_policy(m, ns))
         elif m.kind == "Service":
             services.append(_service(m, ns))
+        elif m.kind in ADMIN_KINDS:
+            admin.append(admin_policy(m.kind, m.name, m.body, m.source, selector_from))
+        elif m.kind == "Node":
+            nodes.append(node(m.name, m.body, m.source, labels_of(_meta(m).get("labels"))))
         elif m.kind == "Pod":
             pod, owner = _bare_pod(m, ns)
             add_pods([pod])
@@ -218,6 +227,8 @@ def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
         pods=tuple(pods),
         services=tuple(services),
         policies=tuple(policies),
+        admin_policies=tuple(admin),
+        nodes=tuple(nodes),
     )
     return ModelResult(cluster, tuple(diags))
 
