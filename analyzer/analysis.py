@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # networkx is imported only when a graph is built
 
 from .diagnostics import Diagnostic, Severity, has_errors, sort_key
 from .engine.evaluate import Reachability, evaluate
-from .inputs.loading import Locator, load_paths
+from .inputs.loading import Locator, load_paths, with_namespace
 from .inputs.options import InputOptions
 from .model.cluster import Cluster, build_cluster
 
@@ -27,6 +27,8 @@ class Options:
     k8s_version: str | None = None
     schema: bool = True  # validate against the Kubernetes JSON schemas
     inputs: InputOptions = InputOptions()  # Terraform variables, plan side, rendering
+    namespace: str | None = None  # namespace of namespaced objects that name none (kubectl -n)
+    exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,14 @@ class Analysis:
 
 def analyze(paths: Sequence[str], options: Options = Options(), *,
             stdin_text: str | None = None) -> Analysis:
-    loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs)
+    loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
+                        exclude=options.exclude)
     from .inputs.validation import validate_manifests
 
-    checked = validate_manifests(loaded.manifests, loaded.locator, k8s_version=options.k8s_version,
+    manifests = loaded.manifests
+    if options.namespace:
+        manifests = with_namespace(manifests, options.namespace)
+    checked = validate_manifests(manifests, loaded.locator, k8s_version=options.k8s_version,
                                  schema=options.schema)
     model = build_cluster(checked.manifests)
     reach = evaluate(model.cluster)

@@ -26,6 +26,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR008": (Severity.ERROR, "JSON syntax error: {detail}; the file is skipped"),
     "KR009": (Severity.ERROR, "duplicate key {key!r} in one mapping (two documents without '---' "
                               "between them?); this document is skipped"),
+    "KR050": (Severity.INFO, "did not read {count} director{ies}: {detail} (hidden, virtualenv, "
+                             "dependency or --exclude; name one as a path to read it)"),
+    "KR051": (Severity.INFO, "skipped {count} object{s} of {kinds} kind{ks} kreach does not model: "
+                             "{detail}; -v lists them"),
     # --- validating objects ------------------------------------------------------------------
     "KR101": (Severity.ERROR, "{kind} {name}: schema violation at {path}: {detail}; object skipped"),
     "KR102": (Severity.WARNING, "{kind} {name}: schema violation at {path}: {detail} "
@@ -82,7 +86,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR304": (Severity.ERROR, "{where}: missing required key {key!r}"),
     "KR305": (Severity.ERROR, "{where}: {key} must be {expected}, not {found}"),
     "KR306": (Severity.ERROR, "{where}: invalid endpoint in {key}: {detail}"),
-    "KR307": (Severity.ERROR, "{where}: {key} {endpoint!r} matches nothing in the manifests"),
+    "KR307": (Severity.ERROR, "{where}: {key} {endpoint!r} matches nothing in the manifests{hint}"),
     "KR308": (Severity.ERROR, "{where}: cannot tell what to check; expected one of the keys "
                               "{expected}{hint}"),
     "KR309": (Severity.ERROR, "duplicate assertion name {name!r}, first used at line {line}"),

@@ -111,7 +111,8 @@ def test_an_endpoint_that_matches_nothing_is_a_located_error(checker):
     assert r.status is Status.ERROR
     d = r.diagnostics[0]
     assert (d.code, d.line, d.message) == (
-        "KR307", 5, "assertion 't': only-from 'shop/apii' matches nothing in the manifests")
+        "KR307", 5, "assertion 't': only-from 'shop/apii' matches nothing in the manifests; "
+        "did you mean shop/api?")
     assert run(checker, Isolated("nope")).diagnostics[0].code == "KR313"
 
 

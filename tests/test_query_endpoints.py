@@ -56,7 +56,7 @@ def test_printing_an_endpoint_gives_text_that_parses_back_to_it(text):
     assert parse_endpoint(str(e)) == e
 
 
-@pytest.mark.parametrize("text", ["", "shop", "a:,", "a:b=c,", "new:", "new:Bad Name", "shop:app in (a",
+@pytest.mark.parametrize("text", ["", "shop!", "a:,", "a:b=c,", "new:", "new:Bad Name", "shop:app in (a",
                                   "shop:app=web;x"])
 def test_malformed_text_is_an_endpoint_error(text):
     with pytest.raises(EndpointError):

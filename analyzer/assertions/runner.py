@@ -21,6 +21,7 @@ from ..model.connset import (ALL_CONNECTIONS, ALL_IPS, ALL_PORTS, EMPTY, PROTOCO
 from ..diagnostics import Diagnostic
 from ..inputs.loading import discover
 from ..query.endpoints import Addresses, NewPod, parse_endpoint
+from ..query.names import hint
 from ..messages import diagnostic
 from .loader import load_assertions
 from .model import (Assertion, AssertionFile, Exposure, Isolated, MaxReachable, OnlyFrom, OnlyTo, PortFilter,
@@ -37,6 +38,8 @@ class CheckOptions:
     max_examples: int = 5  # counterexamples kept per result
     schema: bool = True  # validate manifests against the Kubernetes JSON schemas
     k8s_version: str | None = None
+    namespace: str | None = None  # of manifests that name none (kubectl -n)
+    exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
 
 
 class Unresolved(Exception):
@@ -83,12 +86,13 @@ def check_file(path: str, options: CheckOptions = CheckOptions()) -> CheckReport
 def open_manifests(file: AssertionFile, options: CheckOptions = CheckOptions()
                    ) -> tuple["Checker | None", tuple[Diagnostic, ...]]:
     """Analyse the manifests an assertion file names; None when nothing usable was read."""
-    files, missing = discover(file.manifests)
+    files, missing = discover(file.manifests, options.exclude)
     this = os.path.abspath(file.path)
     # "manifests: [.]" holds the assertion file itself, and a directory may hold others
     files = [f for f in files if os.path.abspath(f) != this
              and os.path.basename(f) not in ASSERTION_FILE_NAMES]
-    analysis = analyze(files, Options(k8s_version=options.k8s_version, schema=options.schema))
+    analysis = analyze(files, Options(k8s_version=options.k8s_version, schema=options.schema,
+                                      namespace=options.namespace))
     diags = tuple(missing) + analysis.diagnostics
     if analysis.is_empty:
         return None, diags
@@ -140,7 +144,8 @@ class Checker:
         pods = frozenset(self._pod_indexes(e))
         if not pods:
             raise Unresolved(diagnostic("KR307", assertion.at(key), where=f"assertion {assertion.name!r}",
-                                        key=key.split(".")[0], endpoint=text))
+                                        key=key.split(".")[0], endpoint=text,
+                                        hint=hint(self.engine.cluster, e)))
         return Selection(pods)
 
     def _pod_indexes(self, e) -> list[int]:

@@ -4,6 +4,8 @@ to an exit code (0 ok, 1 findings, 2 bad input or usage). Only the cli package e
 from __future__ import annotations
 
 import gc
+import sys
+from dataclasses import dataclass
 from enum import Enum
 
 import typer
@@ -17,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: one line per command, metavars as written in the docs
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
@@ -49,8 +52,12 @@ def main(
     """Static connectivity analysis for Kubernetes NetworkPolicies."""
 
 
-def _report(diagnostics, quiet: bool) -> None:
-    for d in diagnostics:
+def _report(diagnostics, quiet: bool, verbose: bool = False) -> None:
+    """Diagnostics on stderr. Objects of kinds kreach does not model are summed up in one line
+    unless ``verbose`` (-v) asks for each of them."""
+    from ..inputs.summary import summarize_skipped
+
+    for d in (diagnostics if verbose else summarize_skipped(diagnostics)):
         if quiet and d.severity is not Severity.ERROR:
             continue
         typer.echo(str(d), err=True)
@@ -72,6 +79,69 @@ def _pick(flag, settings, key: str, default):
     if flag is not None:
         return flag
     return settings.get(key, default)
+
+
+def setting_format(settings, supported: tuple[str, ...], default: str) -> str:
+    """[tool.kreach] ``format`` for a command that supports it (``txt`` and ``text`` are one
+    format); a format the command does not have leaves the command's default."""
+    value = settings.get("format")
+    for name in (value, {"txt": "text", "text": "txt"}.get(value)):
+        if name in supported:
+            return name
+    return default
+
+
+# Options every command that reads manifests shares (one definition, one help text).
+PATHS = typer.Argument(None, metavar="[PATH...]", show_default=False,
+                       help="Manifest files or directories ('-' for stdin; default: .).")
+NAMESPACE = typer.Option(None, "--namespace", "-n", metavar="NS",
+                         help="Namespace of objects that name none (as kubectl -n; default: default).")
+EXCLUDE = typer.Option(None, "--exclude", metavar="GLOB",
+                       help="Leave out files and directories matching GLOB when walking a directory (repeatable).")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="List every skipped object, not just their summary.")
+QUIET = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics.")
+SCHEMA = typer.Option(None, "--schema/--no-schema", help="Validate objects against the Kubernetes JSON schemas.")
+K8S = typer.Option(None, "--k8s-version", metavar="X.Y", help="Kubernetes version of the schemas (default: latest).")
+STRICT = typer.Option(None, "--strict/--no-strict", help="Exit 2 if any input error was found.")
+OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+
+
+@dataclass(frozen=True)
+class InputFlags:
+    """The command-line flags about reading manifests; None means "not given"."""
+
+    k8s_version: str | None = None
+    schema: bool | None = None
+    namespace: str | None = None
+    exclude: list[str] | None = None
+    strict: bool | None = None
+    quiet: bool = False
+    verbose: bool = False
+
+
+def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
+    """Read and analyse ``paths`` with flags over [tool.kreach] over defaults; report the
+    diagnostics; exit 2 when nothing usable was read or --strict meets an error."""
+    from ..analysis import Options, analyze
+
+    paths = list(paths or ["."])
+    exclude = tuple(flags.exclude or ()) + tuple(settings.get("exclude", ()))
+    options = Options(level=level, k8s_version=_pick(flags.k8s_version, settings, "k8s-version", None),
+                      schema=_pick(flags.schema, settings, "schema", True),
+                      namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude)
+    stdin_text = sys.stdin.read() if "-" in paths else None
+    try:
+        analysis = analyze(paths, options, stdin_text=stdin_text)
+    except ValueError as e:  # e.g. an unsupported --k8s-version
+        typer.echo(f"kreach: error: {e}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    _report(analysis.diagnostics, flags.quiet, flags.verbose)
+    return analysis
+
+
+def must_have_input(analysis, flags: InputFlags, settings) -> None:
+    if analysis.is_empty or (_pick(flags.strict, settings, "strict", False) and analysis.has_errors):
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def run() -> None:

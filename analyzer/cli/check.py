@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
+from .app import EXCLUDE, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, VERBOSE, _pick, _report, _settings, setting_format
 from .io import emit
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -46,26 +47,30 @@ def check(
     file: Optional[Path] = typer.Argument(
         None, help="Assertion file (default: kreach.yaml, or [tool.kreach] assertions in the "
                    "nearest pyproject.toml)."),
-    fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    fmt: Optional[CheckFormat] = typer.Option(None, "--format", "-f", metavar="text|json|junit|github|sarif",
+                                              help="Output format (default: text)."),
+    output: Optional[Path] = OUTPUT,
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when assertions fail."),
-    timeout: float = typer.Option(5.0, "--timeout", help="Seconds per solver call."),
-    schema: Optional[bool] = typer.Option(None, "--schema/--no-schema",
-                                          help="Validate objects against the Kubernetes JSON schemas."),
-    k8s_version: Optional[str] = typer.Option(None, "--k8s-version",
-                                              help="Kubernetes version of the schemas (default: latest)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
+                                            help="Seconds per solver call (default 5)."),
+    schema: Optional[bool] = SCHEMA,
+    k8s_version: Optional[str] = K8S,
+    namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Run every assertion of an assertion file. Exit 0 all pass, 1 some fail, 2 bad input."""
     from ..assertions import CheckOptions, CheckReport, check_file, find_assertion_file
-    from ..diagnostics import Severity
     from ..writers.check_formats import render_check
 
-    from ..inputs.config import find_settings
-
-    settings = find_settings()  # flags win over [tool.kreach], which wins over the defaults
-    schema = schema if schema is not None else settings.get("schema", True)
-    k8s_version = k8s_version if k8s_version is not None else settings.get("k8s-version")
+    settings = _settings()  # flags win over [tool.kreach], which wins over the defaults
+    fmt = fmt or CheckFormat(setting_format(settings, tuple(f.value for f in CheckFormat), "text"))
+    options = CheckOptions(timeout_ms=int(_pick(timeout, settings, "timeout", 5.0) * 1000),
+                           schema=_pick(schema, settings, "schema", True),
+                           k8s_version=_pick(k8s_version, settings, "k8s-version", None),
+                           namespace=_pick(namespace, settings, "namespace", None),
+                           exclude=tuple(exclude or ()) + tuple(settings.get("exclude", ())))
     if file is None:
         found = find_assertion_file(".")
         path, diags = found.path, found.diagnostics
@@ -75,17 +80,14 @@ def check(
         report = CheckReport(None, (), (), tuple(diags))
     else:
         try:
-            report = check_file(path, CheckOptions(timeout_ms=int(timeout * 1000), schema=schema,
-                                                   k8s_version=k8s_version))
+            report = check_file(path, options)
         except ValueError as e:  # e.g. an unsupported --k8s-version
             typer.echo(f"kreach: error: {e}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT)
         report = CheckReport(report.file, report.manifests, report.results,
                              tuple(diags) + report.diagnostics)
     if fmt not in (CheckFormat.github, CheckFormat.sarif, CheckFormat.json):  # those carry them
-        for d in report.diagnostics:
-            if not quiet or d.severity is Severity.ERROR:
-                typer.echo(str(d), err=True)
+        _report(report.diagnostics, quiet, verbose)
     emit(render_check(report, fmt.value), output)
     code = exit_code(report)
     raise typer.Exit(EXIT_OK if exit_zero and code == EXIT_FAILED else code)
@@ -93,4 +95,4 @@ def check(
 
 def register(app: typer.Typer) -> None:
     """Add the ``check`` command to the ``kreach`` application."""
-    app.command("check")(check)
+    app.command("check", short_help="Run the assertions of kreach.yaml (exit 1 if any fails).")(check)

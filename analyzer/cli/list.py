@@ -2,49 +2,42 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import EXIT_BAD_INPUT, Level, ListFormat, _pick, _report, _settings, app
+from .app import (EXCLUDE, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA, STRICT, VERBOSE, InputFlags,
+                  Level, ListFormat, _pick, _settings, app, load_input, must_have_input,
+                  setting_format)
 from .io import emit
 
 
-@app.command("list")
+@app.command("list", short_help="Every allowed connection, one line per pair of endpoints.")
 def list_(
-    paths: List[str] = typer.Argument(..., help="Manifest files or directories ('-' for stdin)."),
-    level: Optional[Level] = typer.Option(None, "--level", help="Report workloads (default) or pods."),
-    fmt: Optional[ListFormat] = typer.Option(None, "--format", "-f", help="Output format (default: txt)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
-    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict",
-                                          help="Exit 2 if any input error was found."),
-    k8s_version: Optional[str] = typer.Option(None, "--k8s-version",
-                                              help="Kubernetes version of the schemas (default: latest)."),
-    schema: Optional[bool] = typer.Option(None, "--schema/--no-schema",
-                                          help="Validate objects against the Kubernetes JSON schemas."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
+    paths: Optional[List[str]] = PATHS,
+    level: Optional[Level] = typer.Option(None, "--level", metavar="workload|pod",
+                                          help="Report workloads (default) or pods."),
+    fmt: Optional[ListFormat] = typer.Option(None, "--format", "-f", metavar="txt|json|csv|md|dot",
+                                             help="Output format (default: txt)."),
+    output: Optional[Path] = OUTPUT,
+    strict: Optional[bool] = STRICT,
+    k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA,
+    namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """List every allowed connection: one line per ordered pair of endpoints.
 
     Defaults come from the tool.kreach table of the nearest pyproject.toml; flags override them."""
-    from ..analysis import Options, analyze
     from ..writers import render
 
     settings = _settings()
     level_v = _pick(level.value if level else None, settings, "level", "workload")
-    fmt_v = _pick(fmt.value if fmt else None, settings, "format", "txt")
-    strict_v = _pick(strict, settings, "strict", False)
-    options = Options(level=level_v, k8s_version=_pick(k8s_version, settings, "k8s-version", None),
-                      schema=_pick(schema, settings, "schema", True))
-    stdin_text = sys.stdin.read() if "-" in paths else None
-    try:
-        analysis = analyze(paths, options, stdin_text=stdin_text)
-    except ValueError as e:  # e.g. an unsupported --k8s-version
-        typer.echo(f"kreach: error: {e}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    _report(analysis.diagnostics, quiet)
+    fmt_v = fmt.value if fmt else setting_format(settings, tuple(f.value for f in ListFormat), "txt")
+    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose)
+    analysis = load_input(paths, flags, settings, level_v)
     emit(render(analysis, fmt_v), output)
-    if analysis.is_empty or (strict_v and analysis.has_errors):
-        raise typer.Exit(EXIT_BAD_INPUT)
+    must_have_input(analysis, flags, settings)

@@ -4,16 +4,17 @@ z3 is imported inside the commands, so ``kreach list`` never loads it."""
 
 from __future__ import annotations
 
-import sys
+import os
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, _pick, _report, _settings, app
+from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
+                  SCHEMA, VERBOSE, InputFlags, _pick, _settings, app, load_input, must_have_input,
+                  setting_format)
 from .io import emit
-
 
 
 class VerdictFormat(str, Enum):
@@ -27,30 +28,43 @@ class Protocol(str, Enum):
     SCTP = "SCTP"
 
 
-def _analyze_for_query(paths: Optional[List[str]], k8s_version: Optional[str],
-                       schema: Optional[bool], quiet: bool):
-    from ..analysis import Options, analyze
+def _check_endpoints(paths: Optional[List[str]], *endpoints: str) -> None:
+    """Endpoint syntax is checked before anything is read, and an endpoint that is really a
+    path on disk (a forgotten argument shifts the manifests into an endpoint's place) is named
+    as such instead of reading the current directory."""
+    from ..query.endpoints import EndpointError, parse_endpoint
 
-    settings = _settings()
-    paths = paths or ["."]
-    stdin_text = sys.stdin.read() if "-" in paths else None
-    options = Options(k8s_version=_pick(k8s_version, settings, "k8s-version", None),
-                      schema=_pick(schema, settings, "schema", True))
-    try:
-        analysis = analyze(paths, options, stdin_text=stdin_text)
-    except ValueError as e:
-        typer.echo(f"kreach: error: {e}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    _report(analysis.diagnostics, quiet)
-    if analysis.is_empty:
-        raise typer.Exit(EXIT_BAD_INPUT)
+    for text in endpoints:
+        try:
+            parse_endpoint(text)
+        except EndpointError as e:
+            typer.echo(f"kreach: error: {e}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT)
+    if not paths:
+        for text in endpoints:
+            if os.path.exists(text):
+                typer.echo(f"kreach: error: {text!r} is a path on disk, not an endpoint: a "
+                           "missing argument? The endpoints come first, then the manifests, "
+                           "e.g. kreach can shop/web shop/api fixtures/demo (to mean the "
+                           "endpoint, name the manifests, even '.')", err=True)
+                raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _analyze_for_query(paths: Optional[List[str]], flags: InputFlags, settings):
+    analysis = load_input(paths, flags, settings)
+    must_have_input(analysis, InputFlags(strict=False), settings)
     return analysis
 
 
-def _engine(analysis, timeout: float):
+def _engine(analysis, timeout: Optional[float], settings):
     from ..query.engine import Engine, QueryOptions
 
-    return Engine.from_analysis(analysis, QueryOptions(timeout_ms=int(timeout * 1000)))
+    seconds = _pick(timeout, settings, "timeout", 5.0)
+    return Engine.from_analysis(analysis, QueryOptions(timeout_ms=int(seconds * 1000)))
+
+
+def _format(fmt: Optional[VerdictFormat], settings) -> VerdictFormat:
+    return fmt or VerdictFormat(setting_format(settings, ("txt", "json"), "txt"))
 
 
 def _locators(engine):
@@ -65,46 +79,48 @@ def _locators(engine):
     return txt, js
 
 
+_TIMEOUT = typer.Option(None, "--timeout", metavar="SECONDS",
+                        help="Seconds per solver call (default 5); beyond it the answer is 'unknown'.")
+_FORMAT = typer.Option(None, "--format", "-f", metavar="txt|json", help="Output format (default: txt).")
+_PORT = typer.Option(None, "--port", "-p", metavar="PORT", help="Only this destination port.")
 
 
-_PATHS = typer.Argument(None, help="Manifest files or directories ('-' for stdin; default: .).")
-_TIMEOUT = typer.Option(5.0, "--timeout", help="Seconds per solver call; beyond it the answer is 'unknown'.")
-_QUIET = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics.")
-_SCHEMA = typer.Option(None, "--schema/--no-schema", help="Validate objects against the Kubernetes JSON schemas.")
-_K8S = typer.Option(None, "--k8s-version", help="Kubernetes version of the schemas (default: latest).")
-_OUTPUT = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
-
-
-@app.command("can")
+@app.command("can", short_help="Can SRC connect to DST? (exit 0 yes, 1 no)")
 def can_(
-    src: str = typer.Argument(..., help="Source endpoint (see docs/queries.md)."),
-    dst: str = typer.Argument(..., help="Destination endpoint."),
-    paths: Optional[List[str]] = _PATHS,
-    port: Optional[int] = typer.Option(None, "--port", "-p", help="Destination port."),
+    src: str = typer.Argument(..., metavar="SRC", help="Source endpoint (see docs/queries.md)."),
+    dst: str = typer.Argument(..., metavar="DST", help="Destination endpoint."),
+    paths: Optional[List[str]] = PATHS,
+    port: Optional[int] = typer.Option(None, "--port", "-p", metavar="PORT", help="Destination port."),
     protocol: Optional[Protocol] = typer.Option(None, "--protocol", case_sensitive=False,
-                                                help="TCP, UDP or SCTP."),
-    fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
-    output: Optional[Path] = _OUTPUT,
-    timeout: float = _TIMEOUT,
-    k8s_version: Optional[str] = _K8S,
-    schema: Optional[bool] = _SCHEMA,
-    quiet: bool = _QUIET,
+                                                metavar="TCP|UDP|SCTP", help="Protocol (default: any)."),
+    fmt: Optional[VerdictFormat] = _FORMAT,
+    output: Optional[Path] = OUTPUT,
+    timeout: Optional[float] = _TIMEOUT,
+    k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA,
+    namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Can SRC connect to DST? Exit 0 yes, 1 no, 2 error or unknown."""
     from ..query.can import can
     from ..query.verdict import Answer
     from ..writers import verdict_json, verdict_txt
 
-    analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
-    engine = _engine(analysis, timeout)
+    _check_endpoints(paths, src, dst)
+    settings = _settings()
+    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
+                                                    quiet=quiet, verbose=verbose), settings)
+    engine = _engine(analysis, timeout, settings)
     try:
         verdict = can(engine, src, dst, port=port, protocol=protocol.value if protocol else None)
     except ValueError as e:  # a bad endpoint expression or one that names nothing
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     txt, js = _locators(engine)
-    emit(verdict_json.render(verdict, js) if fmt is VerdictFormat.json
-          else verdict_txt.render(verdict, txt), output)
+    emit(verdict_json.render(verdict, js) if _format(fmt, settings) is VerdictFormat.json
+         else verdict_txt.render(verdict, txt), output)
     raise typer.Exit({Answer.YES: EXIT_OK, Answer.NO: EXIT_FINDINGS}.get(verdict.answer, EXIT_BAD_INPUT))
 
 
@@ -116,46 +132,52 @@ def _render(fmt: VerdictFormat, name: str, result, engine) -> str:
     return getattr(module, name)(result, locate)
 
 
-def _peers_command(endpoint: str, paths, port, fmt, output, timeout, k8s_version, schema, quiet,
+def _peers_command(endpoint: str, paths, port, fmt, output, timeout, flags: InputFlags,
                    direction: str) -> None:
     from ..query.peers import reachable_from, who_can_reach
 
-    analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
-    engine = _engine(analysis, timeout)
+    _check_endpoints(paths, endpoint)
+    settings = _settings()
+    analysis = _analyze_for_query(paths, flags, settings)
+    engine = _engine(analysis, timeout, settings)
     try:
         report = (who_can_reach if direction == "to" else reachable_from)(engine, endpoint, port)
     except ValueError as e:
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    emit(_render(fmt, "render_peers", report, engine), output)
+    emit(_render(_format(fmt, settings), "render_peers", report, engine), output)
     if report.unknown:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@app.command("who-can-reach")
+@app.command("who-can-reach", short_help="Who can reach DST: workloads, address ranges, new pods.")
 def who_can_reach_(
-    dst: str = typer.Argument(..., help="Destination endpoint (existing pods)."),
-    paths: Optional[List[str]] = _PATHS,
-    port: Optional[int] = typer.Option(None, "--port", "-p", help="Only this destination port."),
-    fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
-    output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
+    dst: str = typer.Argument(..., metavar="DST", help="Destination endpoint (existing pods)."),
+    paths: Optional[List[str]] = PATHS,
+    port: Optional[int] = _PORT,
+    fmt: Optional[VerdictFormat] = _FORMAT,
+    output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
 ) -> None:
     """Every workload, address range and not-yet-existing pod that can reach DST."""
-    _peers_command(dst, paths, port, fmt, output, timeout, k8s_version, schema, quiet, "to")
+    _peers_command(dst, paths, port, fmt, output, timeout,
+                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose), "to")
 
 
-@app.command("reachable-from")
+@app.command("reachable-from", short_help="What SRC can reach: workloads, address ranges, new pods.")
 def reachable_from_(
-    src: str = typer.Argument(..., help="Source endpoint (existing pods)."),
-    paths: Optional[List[str]] = _PATHS,
-    port: Optional[int] = typer.Option(None, "--port", "-p", help="Only this destination port."),
-    fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
-    output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
+    src: str = typer.Argument(..., metavar="SRC", help="Source endpoint (existing pods; for the internet see exposure)."),
+    paths: Optional[List[str]] = PATHS,
+    port: Optional[int] = _PORT,
+    fmt: Optional[VerdictFormat] = _FORMAT,
+    output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
 ) -> None:
     """Every workload, address range and not-yet-existing pod SRC can reach."""
-    _peers_command(src, paths, port, fmt, output, timeout, k8s_version, schema, quiet, "from")
+    _peers_command(src, paths, port, fmt, output, timeout,
+                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose), "from")
 
 
 class ExposureSource(str, Enum):
@@ -164,23 +186,27 @@ class ExposureSource(str, Enum):
     namespace = "namespace"
 
 
-@app.command("exposure")
+@app.command("exposure", short_help="What the internet, other namespaces or new pods can reach.")
 def exposure_(
-    paths: Optional[List[str]] = _PATHS,
-    source: Optional[ExposureSource] = typer.Option(None, "--from", help="Only exposure from the internet, from the cluster, or from other namespaces."),
+    paths: Optional[List[str]] = PATHS,
+    source: Optional[ExposureSource] = typer.Option(None, "--from", metavar="internet|cluster|namespace",
+                                                    help="Only exposure from the internet, from the cluster, or from other namespaces."),
     hypothetical: bool = typer.Option(True, "--hypothetical/--no-hypothetical",
                                       help="Also report exposure to pods that do not exist yet."),
-    fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
-    output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
+    fmt: Optional[VerdictFormat] = _FORMAT,
+    output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
 ) -> None:
     """Every workload and port reachable from outside, from other namespaces or from pods that do not exist yet, and every workload no policy isolates; most severe first. Exit 1 if any."""
     from ..query.exposure import exposure
 
-    analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
-    engine = _engine(analysis, timeout)
+    settings = _settings()
+    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
+                                                    quiet=quiet, verbose=verbose), settings)
+    engine = _engine(analysis, timeout, settings)
     report = exposure(engine, source.value if source else None, hypothetical)
-    emit(_render(fmt, "render_exposure", report, engine), output)
+    emit(_render(_format(fmt, settings), "render_exposure", report, engine), output)
     if report.unknown:
         raise typer.Exit(EXIT_BAD_INPUT)
     raise typer.Exit(EXIT_FINDINGS if report.findings else EXIT_OK)
@@ -192,29 +218,33 @@ class Direction(str, Enum):
     both = "both"
 
 
-@app.command("isolated")
+@app.command("isolated", short_help="Is every possible pod of NAMESPACE isolated?")
 def isolated_(
-    namespace: str = typer.Argument(..., help="Namespace to check."),
-    paths: Optional[List[str]] = _PATHS,
-    direction: Direction = typer.Option(Direction.both, "--direction", "-d", help="ingress, egress or both."),
-    fmt: VerdictFormat = typer.Option(VerdictFormat.txt, "--format", "-f", help="Output format."),
-    output: Optional[Path] = _OUTPUT, timeout: float = _TIMEOUT, k8s_version: Optional[str] = _K8S,
-    schema: Optional[bool] = _SCHEMA, quiet: bool = _QUIET,
+    ns: str = typer.Argument(..., metavar="NAMESPACE", help="Namespace to check."),
+    paths: Optional[List[str]] = PATHS,
+    direction: Direction = typer.Option(Direction.both, "--direction", "-d", metavar="ingress|egress|both",
+                                        help="Direction to prove (default: both)."),
+    fmt: Optional[VerdictFormat] = _FORMAT,
+    output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
 ) -> None:
     """Prove every possible pod of NAMESPACE is isolated, or show labels that escape.
     Exit 0 isolated, 1 not, 2 error or unknown."""
     from ..query.isolation import isolated
     from ..query.verdict import Answer
 
-    analysis = _analyze_for_query(paths, k8s_version, schema, quiet)
-    engine = _engine(analysis, timeout)
+    settings = _settings()
+    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
+                                                    quiet=quiet, verbose=verbose), settings)
+    engine = _engine(analysis, timeout, settings)
     directions = ["Ingress", "Egress"] if direction is Direction.both else [direction.value.capitalize()]
     try:
-        verdicts = [isolated(engine, namespace, d) for d in directions]
+        verdicts = [isolated(engine, ns, d) for d in directions]
     except ValueError as e:
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    emit("".join(_render(fmt, "render_isolation", v, engine) for v in verdicts), output)
+    emit("".join(_render(_format(fmt, settings), "render_isolation", v, engine) for v in verdicts), output)
     answers = {v.answer for v in verdicts}
     raise typer.Exit(EXIT_BAD_INPUT if Answer.UNKNOWN in answers
                      else EXIT_FINDINGS if Answer.NO in answers else EXIT_OK)

@@ -6,16 +6,23 @@ setting. Keys::
 
     [tool.kreach]
     level = "workload"        # or "pod"
-    format = "txt"            # default output format of `kreach list`
+    format = "json"           # output format of every command that has it (txt and text are one)
     strict = false            # exit 2 on any input error
     k8s-version = "1.30"      # schemas to validate against
     schema = true             # schema validation on/off
     assertions = "kreach.yaml"  # the file `kreach check` runs
+    exclude = ["charts/*"]    # globs a directory walk leaves out
+    namespace = "shop"        # namespace of objects that name none (kubectl -n)
+    timeout = 5               # seconds per solver call
+
+An unknown key or a wrong value is an error located at its line, with the closest key named.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +33,14 @@ from ..source import SourceRef
 
 KEYS: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "level": (str, ("workload", "pod")),
-    "format": (str, ("txt", "json", "csv", "md", "dot")),
+    "format": (str, ("txt", "text", "json", "csv", "md", "dot", "junit", "github", "sarif")),
     "strict": (bool, None),
     "k8s-version": (str, None),
     "schema": (bool, None),
     "assertions": (str, None),
+    "exclude": (list, None),
+    "namespace": (str, None),
+    "timeout": ((int, float), None),
 }
 
 
@@ -86,18 +96,48 @@ def read_settings(path: str) -> Settings | None:
         return None
     if not isinstance(table, dict):
         return Settings({}, path, (diagnostic("KR311", where, detail="tool.kreach must be a table"),))
+    text = _text(path)
     values: dict[str, Any] = {}
     diags = []
     for key, value in table.items():
+        at = SourceRef(where.file, _key_line(text, key))
         if key not in KEYS:
-            diags.append(diagnostic("KR311", where, detail=f"unknown key {key!r} in [tool.kreach]; "
-                                    f"expected one of {', '.join(KEYS)}"))
+            near = difflib.get_close_matches(key, list(KEYS), 1, 0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; expected one of {', '.join(KEYS)}"
+            diags.append(diagnostic("KR311", at, detail=f"unknown key {key!r} in [tool.kreach]{hint}"))
             continue
         kind, allowed = KEYS[key]
-        if not isinstance(value, kind) or (allowed is not None and value not in allowed):
-            want = " | ".join(map(repr, allowed)) if allowed else kind.__name__
-            diags.append(diagnostic("KR311", where, detail=f"[tool.kreach] {key} must be {want}, "
+        bad = (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool
+               or (allowed is not None and value not in allowed)
+               or kind is list and not all(isinstance(v, str) for v in value))
+        if bad:
+            want = (" | ".join(map(repr, allowed)) if allowed
+                    else "a list of strings" if kind is list
+                    else "a number" if isinstance(kind, tuple) else kind.__name__)
+            diags.append(diagnostic("KR311", at, detail=f"[tool.kreach] {key} must be {want}, "
                                     f"not {value!r}"))
             continue
         values[key] = value
     return Settings(values, path, tuple(diags))
+
+
+def _text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+def _key_line(text: str, key: str) -> int:
+    """The line of ``key = ...`` inside the ``[tool.kreach]`` table (0 when not found:
+    a dotted or inline-table spelling)."""
+    inside = False
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.replace(" ", "") in ("[tool.kreach]",)
+            continue
+        if inside and re.match(rf"""^["']?{re.escape(key)}["']?\s*=""", stripped):
+            return n
+    return 0

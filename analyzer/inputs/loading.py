@@ -8,6 +8,7 @@ diagnostic.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -246,10 +247,34 @@ class LoadResult:
     files_read: int
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
-    """Expand directories recursively (manifest suffixes only, sorted); keep files as given."""
+# Directories a walk never enters: version control, virtualenvs, dependency and cache folders
+# hold no manifests of the project, and reading them costs minutes and thousands of diagnostics.
+# Hidden directories (``.git``, ``.venv``, ``.terraform``, ...) are skipped too. A path named on
+# the command line is always read.
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+
+
+def _is_skipped_dir(root: str, name: str) -> bool:
+    return (name.startswith(".") or name in SKIPPED_DIRS
+            or os.path.isfile(os.path.join(root, name, "pyvenv.cfg")))  # any virtualenv
+
+
+def _excluded(rel: str, exclude: Sequence[str]) -> bool:
+    """``rel`` (relative to the walked directory, ``/``-separated) matches a glob of
+    ``exclude``: the whole relative path, any leading part of it, or its last component."""
+    parts = rel.split("/")
+    candidates = {rel, parts[-1], *("/".join(parts[:i]) for i in range(1, len(parts)))}
+    return any(fnmatch.fnmatchcase(c, g.rstrip("/")) for g in exclude for c in candidates)
+
+
+def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[str], list[Diagnostic]]:
+    """Expand directories recursively (manifest suffixes only, sorted); keep files as given.
+
+    A walk skips hidden and dependency directories (:data:`SKIPPED_DIRS`, virtualenvs) and
+    whatever matches an ``exclude`` glob, and says so once (KR050)."""
     files: list[str] = []
     diags: list[Diagnostic] = []
+    skipped: list[str] = []
     for p in paths:
         if p == "-":
             files.append(STDIN)
@@ -257,12 +282,22 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
             found = []
             for root, dirs, names in os.walk(p):
                 dirs.sort()
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
                 if is_render_unit(names):  # a chart or kustomization: read as one, rendered
                     found.append(root)
                     dirs[:] = []
                     continue
-                found += [os.path.join(root, n) for n in sorted(names) if _is_input_name(n)]
+                keep = []
+                for d in dirs:
+                    rel = os.path.relpath(os.path.join(root, d), p).replace(os.sep, "/")
+                    if _is_skipped_dir(root, d) or (exclude and _excluded(rel, exclude)):
+                        skipped.append(os.path.join(root, d))
+                    else:
+                        keep.append(d)
+                dirs[:] = keep
+                for n in sorted(names):
+                    rel = os.path.relpath(os.path.join(root, n), p).replace(os.sep, "/")
+                    if _is_input_name(n) and not (exclude and _excluded(rel, exclude)):
+                        found.append(os.path.join(root, n))
             if not found:
                 diags.append(diagnostic("KR005", SourceRef(p), detail=f"directory {p}"))
             files += found
@@ -270,6 +305,10 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
             files.append(p)
         else:
             diags.append(diagnostic("KR007", SourceRef(p), detail=p))
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        diags.append(diagnostic("KR050", None, count=len(skipped),
+                                ies="y" if len(skipped) == 1 else "ies", detail=shown))
     return files, diags
 
 
@@ -308,12 +347,13 @@ def split_documents(text: str) -> list[Chunk]:
 
 
 def load_paths(paths: Sequence[str], stdin_text: str | None = None,
-               inputs: InputOptions | None = None) -> LoadResult:
+               inputs: InputOptions | None = None, exclude: Sequence[str] = ()) -> LoadResult:
     """Read every manifest under ``paths`` (``-`` is stdin, whose text is ``stdin_text``);
-    Terraform (``.tf``, plan and state JSON), charts and kustomizations as ``inputs`` says."""
+    Terraform (``.tf``, plan and state JSON), charts and kustomizations as ``inputs`` says;
+    directory walks leave out what matches a glob of ``exclude``."""
     locator = Locator()
     inputs = inputs or InputOptions()
-    files, diags = discover(paths)
+    files, diags = discover(paths, exclude)
     manifests: list[Manifest] = []
     for item in _load_files(files, stdin_text, locator, inputs):
         (manifests if isinstance(item, Manifest) else diags).append(item)
@@ -471,6 +511,19 @@ def _objects(doc: Any, source: SourceRef, locator: Locator,
     ns = meta.get("namespace")
     yield Manifest(api, kind, name if isinstance(name, str) else "",
                    ns if isinstance(ns, str) and ns else None, doc, source)
+
+
+def with_namespace(manifests: Sequence[Manifest], namespace: str) -> tuple[Manifest, ...]:
+    """Put namespaced objects that name no namespace into ``namespace``, as ``kubectl apply -n``
+    does (a Namespace object is cluster-scoped and keeps none)."""
+    out = []
+    for m in manifests:
+        if m.namespace is None and m.kind != "Namespace":
+            meta = m.body.get("metadata")
+            meta = {**meta, "namespace": namespace} if isinstance(meta, dict) else {"namespace": namespace}
+            m = Manifest(m.api_version, m.kind, m.name, namespace, {**m.body, "metadata": meta}, m.source)
+        out.append(m)
+    return tuple(out)
 
 
 def _only_directives(text: str) -> bool:

@@ -5,13 +5,15 @@ expression                endpoint
 ========================  ==========================================================================
 ``shop/web``              the pods of workload ``web`` in ``shop`` (any kind; ``shop/web[StatefulSet]``
                           picks one kind)
-``shop/pod/web-0``        the pod ``web-0`` in ``shop``
+``shop/pod/web-0``        the pod ``web-0`` in ``shop`` (``shop/web-0``, as ``list --level pod`` prints it,
+                          names it too when no workload has that name)
+``web``, ``web[Kind]``    a workload (or pod) by name alone, when the name is in one namespace only
 ``shop/*``                every pod of namespace ``shop``
 ``shop:app=web,tier!=db`` pods of ``shop`` meeting every label requirement
 ``ns:team=pay/app=api``   pods labelled ``app=api`` in namespaces labelled ``team=pay`` (pod part optional)
 ``*``                     every pod in the cluster
 ``internet``              every address outside the modelled pods (all of IPv4 and IPv6)
-``203.0.113.0/24``        an address range (or a single address)
+``203.0.113.0/24``        an address range (or a single address; ``10.0.0.0-10.0.0.255`` as kreach prints it)
 ``new:dev``               a pod that does not exist yet, in namespace ``dev``, with any labels
 ``new:dev:app=x``         the same, with at least the labels the requirements demand
 ``new:*`` ``new:*:app=x`` a new pod in any namespace, existing or not
@@ -28,7 +30,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from ..model.connset import ALL_IPS, IntervalSet, cidr_interval
+from ..model.connset import ALL_IPS, V6_BASE, IntervalSet, cidr_interval
 from ..model.selectors import LabelSelector, MATCH_ALL, Requirement
 
 
@@ -97,7 +99,18 @@ class NewPod:
         return f"new:{ns}" + ("" if self.pod_selector.is_empty else f":{self.pod_selector}")
 
 
-Endpoint = WorkloadRef | PodRef | PodSelection | Addresses | NewPod
+@dataclass(frozen=True)
+class NameRef:
+    """A workload or pod named without its namespace: it must be unique across namespaces."""
+
+    name: str
+    kind: str | None = None
+
+    def __str__(self) -> str:
+        return self.name + (f"[{self.kind}]" if self.kind else "")
+
+
+Endpoint = WorkloadRef | PodRef | PodSelection | Addresses | NewPod | NameRef
 
 INTERNET = Addresses(ALL_IPS, "internet")
 
@@ -105,6 +118,7 @@ _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 _NAME_RE = re.compile(rf"^{_NAME}$")
 _WORKLOAD_RE = re.compile(rf"^({_NAME})/({_NAME})(\[([A-Za-z]+)\])?$")
 _POD_RE = re.compile(rf"^({_NAME})/pod/({_NAME})$")
+_BARE_RE = re.compile(rf"^({_NAME})(\[([A-Za-z]+)\])?$")
 _KEY_RE = re.compile(rf"({_NAME}/)?{_NAME}")
 _VALUE_RE = re.compile(rf"({_NAME})?")
 
@@ -137,18 +151,25 @@ def parse_endpoint(text: str) -> Endpoint:
         return PodSelection(MATCH_ALL, s[:-2])
     if m := _WORKLOAD_RE.match(s):
         return WorkloadRef(m.group(1), m.group(3), m.group(6))
+    if m := _BARE_RE.match(s):
+        return NameRef(m.group(1), m.group(4))
     if ":" in s:
         ns, reqs = s.split(":", 1)
         if not _NAME_RE.match(ns):
             raise EndpointError(f"{text!r}: {ns!r} is not a namespace name")
         return PodSelection(_Requirements(reqs, text).parse()[0], ns)
     raise EndpointError(
-        f"{text!r} is not an endpoint; expected ns/workload, ns/pod/name, ns:labels, "
+        f"{text!r} is not an endpoint; expected ns/workload, ns/pod/name, a bare name, ns:labels, "
         "ns:nslabels/podlabels, *, internet, a CIDR, or new:ns[:labels]")
 
 
+_ADDRESS_CHARS = re.compile(r"^[0-9a-fA-F:.]+(/\d+)?$")
+
+
 def _addresses(s: str) -> Addresses | None:
-    if not re.match(r"^[0-9a-fA-F:.]+(/\d+)?$", s) or ("." not in s and ":" not in s):
+    if "-" in s:
+        return _address_range(s)
+    if not _ADDRESS_CHARS.match(s) or ("." not in s and ":" not in s):
         return None
     try:
         ipaddress.ip_network(s, strict=False)
@@ -157,6 +178,21 @@ def _addresses(s: str) -> Addresses | None:
             raise EndpointError(f"{s!r} is not a valid address or CIDR: {e}") from None
         return None
     return Addresses(IntervalSet.span(*cidr_interval(s)), s)
+
+
+def _address_range(s: str) -> Addresses | None:
+    """``FIRST-LAST``, the form kreach prints external ranges in (both ends included)."""
+    first, _, last = s.partition("-")
+    if not (_ADDRESS_CHARS.match(first) and _ADDRESS_CHARS.match(last)) or "/" in first + last:
+        return None
+    try:
+        a, b = ipaddress.ip_address(first), ipaddress.ip_address(last)
+    except ValueError:
+        return None
+    if a.version != b.version or int(a) > int(b):
+        raise EndpointError(f"{s!r}: a range goes from a lower to a higher address of one family")
+    base = 0 if a.version == 4 else V6_BASE
+    return Addresses(IntervalSet.span(base + int(a), base + int(b)), s)
 
 
 def _new_pod(rest: str, text: str) -> NewPod:

@@ -11,8 +11,9 @@ from functools import cached_property
 
 from ..analysis import Analysis
 from ..engine.compile import CompiledPolicies
-from .endpoints import (Addresses, Endpoint, NewPod, PodRef, PodSelection, WorkloadRef,
+from .endpoints import (Addresses, Endpoint, NameRef, NewPod, PodRef, PodSelection, WorkloadRef,
                          parse_endpoint)
+from .names import hint
 from ..engine.evaluate import Reachability
 from ..model.cluster import Cluster
 from .encoding import Encoding, Signature
@@ -80,14 +81,21 @@ class Engine:
             return Hypothetical(e)
         pods = self.pod_indexes(e)
         if not pods:
-            raise QueryError(f"{e} matches no pod in the input")
+            raise QueryError(f"{e} matches no pod in the input{hint(self.cluster, e)}")
         return ExistingPods(e, self.encoding.group(pods))
 
     def pod_indexes(self, e: Endpoint) -> list[int]:
+        """The pods ``e`` names. Every id kreach prints is accepted back: ``ns/name`` is a
+        workload, or the pod of that name when no workload has it (``list --level pod``), and a
+        bare name is looked up in every namespace (an error when it is in several)."""
         c = self.cluster
+        if isinstance(e, NameRef):
+            return self._by_bare_name(e)
         if isinstance(e, WorkloadRef):
             wids = {w.id for w in c.workloads if w.namespace == e.namespace and w.name == e.name
                     and (e.kind is None or w.kind.lower() == e.kind.lower())}
+            if not wids and e.kind is None:
+                return self.pod_indexes(PodRef(e.namespace, e.name))
             return [i for i, p in enumerate(c.pods) if p.workload in wids]
         if isinstance(e, PodRef):
             return [i for i, p in enumerate(c.pods) if p.namespace == e.namespace and p.name == e.name]
@@ -101,3 +109,16 @@ class Engine:
             namespaces = {n.name for n in c.namespaces}
         return [i for i, p in enumerate(c.pods) if p.namespace in namespaces
                 and e.pod_selector.matches(dict(p.labels))]
+
+    def _by_bare_name(self, e: NameRef) -> list[int]:
+        c = self.cluster
+        namespaces = sorted({w.namespace for w in c.workloads if w.name == e.name
+                             and (e.kind is None or w.kind.lower() == e.kind.lower())})
+        if not namespaces and e.kind is None:
+            namespaces = sorted({p.namespace for p in c.pods if p.name == e.name})
+        if len(namespaces) > 1:
+            raise QueryError(f"{e} is in {len(namespaces)} namespaces; say which: "
+                             + ", ".join(f"{ns}/{e}" for ns in namespaces))
+        if not namespaces:
+            return []
+        return self.pod_indexes(WorkloadRef(namespaces[0], e.name, e.kind))

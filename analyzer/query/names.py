@@ -1,0 +1,63 @@
+"""Endpoints that name nothing: find what the user probably meant.
+
+Every id kreach prints names something in the input; a typo or a name from another cluster
+does not. :func:`did_you_mean` proposes the closest names of the input (workloads, pods,
+namespaces, label pairs), so an error says ``did you mean shop/web?`` instead of only "no".
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from ..model.cluster import Cluster
+from .endpoints import Endpoint, NameRef, PodRef, PodSelection, WorkloadRef
+
+
+def did_you_mean(cluster: Cluster, e: Endpoint, limit: int = 3) -> list[str]:
+    """Up to ``limit`` ids of the input close to ``e``, closest first; [] when none is close."""
+    kind = getattr(e, "kind", None)
+    if kind is not None and isinstance(e, (WorkloadRef, NameRef)):  # right name, wrong kind?
+        same = sorted(w.id for w in cluster.workloads if w.name == e.name
+                      and getattr(e, "namespace", w.namespace) == w.namespace)
+        if same:
+            return same[:limit]
+    if isinstance(e, (WorkloadRef, PodRef)):
+        namespaces = {n.name for n in cluster.namespaces}
+        if e.namespace not in namespaces:
+            near = difflib.get_close_matches(e.namespace, sorted(namespaces), limit, 0.6)
+            return [f"{n}/{e.name}" for n in near] or _ids(cluster, f"{e.namespace}/{e.name}", limit)
+        return [f"{e.namespace}/{n}" for n in _names(cluster, e.name, limit, e.namespace)]
+    if isinstance(e, NameRef):
+        return _names(cluster, e.name, limit)
+    if isinstance(e, PodSelection) and e.namespace is not None:
+        namespaces = sorted({n.name for n in cluster.namespaces})
+        if e.namespace not in namespaces:
+            return [f"{n}:{e.pod_selector}" if not e.pod_selector.is_empty else f"{n}/*"
+                    for n in difflib.get_close_matches(e.namespace, namespaces, limit, 0.6)]
+        pairs = sorted({f"{k}={v}" for p in cluster.pods if p.namespace == e.namespace
+                        for k, v in p.labels})
+        wanted = str(e.pod_selector)
+        return [f"{e.namespace}:{pair}" for pair in difflib.get_close_matches(wanted, pairs, limit, 0.5)]
+    return []
+
+
+def _ids(cluster: Cluster, wanted: str, limit: int) -> list[str]:
+    ids = sorted({f"{w.namespace}/{w.name}" for w in cluster.workloads})
+    return difflib.get_close_matches(wanted, ids, limit, 0.6)
+
+
+def _names(cluster: Cluster, wanted: str, limit: int, namespace: str | None = None) -> list[str]:
+    """Workload names first (what people usually mean), then pod names."""
+    workloads = sorted({w.name for w in cluster.workloads if namespace in (None, w.namespace)})
+    pods = sorted({p.name for p in cluster.pods if namespace in (None, p.namespace)} - set(workloads))
+    return (difflib.get_close_matches(wanted, workloads, limit, 0.6)
+            or difflib.get_close_matches(wanted, pods, limit, 0.6))
+
+
+def hint(cluster: Cluster, e: Endpoint) -> str:
+    """``; did you mean a, b or c?`` or the empty string."""
+    near = did_you_mean(cluster, e)
+    if not near:
+        return ""
+    return "; did you mean " + (near[0] if len(near) == 1
+                                else ", ".join(near[:-1]) + " or " + near[-1]) + "?"
