@@ -66,6 +66,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR201": (Severity.WARNING, "{kind} {name} uses hostNetwork: kreach applies NetworkPolicies to it "
                                 "as written, but whether the network plugin enforces them for "
                                 "host-network pods is implementation-defined (docs/semantics.md)"),
+    "KR210": (Severity.WARNING, "Pod {name}: status pod IP {detail} is not an IP address; ignored "
+                                "(ipBlocks match the pod only by its valid IPs)"),
     # --- admin policies in the model and engine ----------------------------------------------
     "KR220": (Severity.WARNING, "{kind} {name} and {other} (at {detail}) have the same priority "
                                 "{priority} and rules that can match the same connection: the API "

@@ -1,7 +1,8 @@
 """Equivalence classes of pods: pods that no selector or named port in the input can tell apart.
 
 Two pods fall in one class when they share a namespace, the values of every label key that some
-pod selector reads, the named container ports that some policy names, and hostNetwork. The
+pod selector reads, the named container ports that some policy names, hostNetwork, and the
+ipBlock-covered address atoms their IPs fall into (:mod:`analyzer.engine.addresses`). The
 engine evaluates classes, never individual pods; reports expand classes back to pods.
 
 Selection is computed with bitsets (Python ints, bit *i* = class *i*) from an inverted label
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .addresses import AddressAtoms, Atoms
 from .compile import AnyPeer, CompiledPolicies, IPPeer, PodPeer
 from ..model.cluster import Cluster
 from ..model.selectors import LabelSelector
@@ -29,6 +31,7 @@ class PodClass:
     named_ports: tuple[tuple[str, str, int], ...]  # (protocol, name, number), names policies use
     host_network: bool
     pods: tuple[int, ...]  # indexes into Cluster.pods
+    ip_atoms: tuple[int, ...] = ()  # covered address atoms its pods' IPs are in (AddressAtoms.key_of)
 
     @property
     def port_map(self) -> dict[tuple[str, str], frozenset[int]]:
@@ -71,6 +74,10 @@ class ClassIndex:
     host_network_bits: int
     label_keys: frozenset[str] = frozenset()  # the pod label keys classes were split on
     port_names: frozenset[tuple[str, str]] = frozenset()  # the named ports classes were split on
+    addresses: AddressAtoms | None = None  # the atoms classes were split on by pod IP
+    pod_atoms: int = 0  # bits of every atom (covered or not) some pod IP is in
+    _atom_classes: "BitIndex" = field(default_factory=lambda: BitIndex())  # covered atom -> classes
+    _ip_cache: dict[IPPeer, int] = field(default_factory=dict)
     _label: "BitIndex" = field(default_factory=lambda: BitIndex())
     _key: "BitIndex" = field(default_factory=lambda: BitIndex())
     _ns_label: "BitIndex" = field(default_factory=lambda: BitIndex())
@@ -106,7 +113,7 @@ class ClassIndex:
         if isinstance(peer, AnyPeer):
             return self.all_bits
         if isinstance(peer, IPPeer):
-            return 0
+            return self.ip_peer_bits(peer)
         if peer.namespace is not None:
             ns = self.ns_mask.get(peer.namespace, 0)
         else:
@@ -119,6 +126,26 @@ class ClassIndex:
         """Classes an admin policy's subject selects (never host-network pods)."""
         return (self.namespace_selector_bits(namespace_selector)
                 & self.pod_selector_bits(pod_selector) & ~self.host_network_bits)
+
+    def ip_peer_bits(self, peer: IPPeer) -> int:
+        """Classes whose pods have an IP inside the ipBlock (pods without IPs: none)."""
+        if not self._atom_classes.keys() or self.addresses is None:
+            return 0
+        hit = self._ip_cache.get(peer)
+        if hit is None:
+            atoms = self.addresses.bits_of(peer.addresses)
+            hit = 0
+            for a in self._atom_classes.keys():
+                if atoms >> a & 1:
+                    hit |= self._atom_classes.get(a)
+            self._ip_cache[peer] = hit
+        return hit
+
+    def splits_for(self, addresses: AddressAtoms) -> bool:
+        """Whether ipBlocks covering ``addresses.covered`` would split these classes further by
+        pod IP (atoms must be the same)."""
+        assert self.addresses is not None
+        return bool(addresses.covered & self.pod_atoms & ~self.addresses.covered)
 
 
 def bits_of(positions: list[int]) -> int:
@@ -148,6 +175,9 @@ class BitIndex:
 
     def add(self, key, position: int) -> None:
         self._positions.setdefault(key, []).append(position)
+
+    def keys(self):
+        return self._positions.keys()
 
     def get(self, key, default: int = 0) -> int:
         bits = self._bits.get(key)
@@ -190,23 +220,33 @@ def selector_keys(compiled: CompiledPolicies) -> tuple[frozenset[str], frozenset
     return frozenset(keys), frozenset(names)
 
 
-def build_index(cluster: Cluster, compiled: CompiledPolicies) -> ClassIndex:
+def build_index(cluster: Cluster, compiled: CompiledPolicies, atoms: Atoms | None = None) -> ClassIndex:
     keys, port_names = selector_keys(compiled)
+    addresses = AddressAtoms.of(compiled, atoms)
     groups: dict[tuple, list[int]] = {}
+    pod_atoms = 0
     for i, pod in enumerate(cluster.pods):
         labels = tuple((k, v) for k, v in pod.labels if k in keys)
         named = tuple(sorted({(p.protocol, p.name, p.number) for p in pod.ports
                               if p.name and (p.protocol, p.name) in port_names}))
-        groups.setdefault((pod.namespace, labels, named, pod.host_network), []).append(i)
+        ip_key: tuple[int, ...] = ()
+        if pod.ips:
+            for ip in pod.ips:
+                pod_atoms |= 1 << addresses.atom_of(ip)
+            ip_key = addresses.key_of(pod.ips)
+        groups.setdefault((pod.namespace, labels, named, pod.host_network, ip_key), []).append(i)
     ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0]))
     classes = []
     pod_class = [0] * len(cluster.pods)
     ns_mask: dict[str, int] = {}
     label_idx, key_idx = BitIndex(), BitIndex()
     hn = 0
-    for ci, ((ns, labels, named, host), members) in enumerate(ordered):
-        classes.append(PodClass(ci, ns, labels, named, host, tuple(members)))
+    atom_classes = BitIndex()
+    for ci, ((ns, labels, named, host, ip_key), members) in enumerate(ordered):
+        classes.append(PodClass(ci, ns, labels, named, host, tuple(members), ip_key))
         bit = 1 << ci
+        for a in ip_key:
+            atom_classes.add(a, ci)
         for m in members:
             pod_class[m] = ci
         ns_mask[ns] = ns_mask.get(ns, 0) | bit
@@ -225,5 +265,6 @@ def build_index(cluster: Cluster, compiled: CompiledPolicies) -> ClassIndex:
     return ClassIndex(
         classes=tuple(classes), pod_class=tuple(pod_class), namespaces=namespaces,
         ns_labels=ns_labels, ns_mask=ns_mask, all_bits=(1 << len(classes)) - 1,
-        host_network_bits=hn, label_keys=keys, port_names=port_names, _label=label_idx, _key=key_idx, _ns_label=ns_label_idx,
-        _ns_key=ns_key_idx)
+        host_network_bits=hn, label_keys=keys, port_names=port_names, addresses=addresses,
+        pod_atoms=pod_atoms, _atom_classes=atom_classes, _label=label_idx, _key=key_idx,
+        _ns_label=ns_label_idx, _ns_key=ns_key_idx)

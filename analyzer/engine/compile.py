@@ -13,7 +13,8 @@ peer fields set            pods matched
 podSelector                pods matching it in the policy's namespace
 namespaceSelector          every pod in namespaces matching it ({} = all namespaces)
 both                       pods matching podSelector in namespaces matching nsSelector
-ipBlock                    the addresses of cidr minus except; never a pod
+ipBlock                    the addresses of cidr minus except, and the pods whose
+                           known IP (status.podIPs) is one of them
 =========================  ========================================================
 """
 

@@ -14,14 +14,14 @@ shared.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from .addresses import atom_bits as _atom_bits, ip_partition
 from .classes import ClassIndex, build_index, iter_bits
 from .admin import compile_cluster, decide
-from .compile import (CompiledPolicies, CompiledRule, IPPeer, RuleRef, Target, default_ref)
-from ..model.connset import ALL_CONNECTIONS, IntervalSet, NO_CONNECTIONS, ConnectionSet, V6_BASE, IP_MAX
+from .compile import CompiledPolicies, CompiledRule, RuleRef, Target, default_ref
+from ..model.connset import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet
 from ..model.cluster import EGRESS, INGRESS, Cluster
 
 
@@ -63,31 +63,6 @@ class _RuleInfo:
     peer_bits: int
     ip_bits: int
     source_bits: int  # classes the rule's policy selects
-
-
-def ip_partition(compiled: CompiledPolicies) -> tuple[tuple[int, int], ...]:
-    """Disjoint address atoms: the whole v4+v6 space cut at every ipBlock boundary."""
-    cuts = {0, V6_BASE}
-    for t in (*compiled.targets, *compiled.admin):
-        for r in t.rules:
-            for p in r.peers:
-                if isinstance(p, IPPeer):
-                    for lo, hi in p.addresses:
-                        cuts.add(lo)
-                        if hi < IP_MAX:
-                            cuts.add(hi + 1)
-    ordered = sorted(cuts)
-    return tuple((lo, (ordered[i + 1] - 1) if i + 1 < len(ordered) else IP_MAX)
-                 for i, lo in enumerate(ordered))
-
-
-def _atom_bits(addresses: IntervalSet, starts: Sequence[int]) -> int:
-    bits = 0
-    for lo, hi in addresses:
-        i0 = bisect.bisect_right(starts, lo) - 1
-        i1 = bisect.bisect_right(starts, hi) - 1
-        bits |= ((1 << (i1 - i0 + 1)) - 1) << i0
-    return bits
 
 
 def _refine(regions: Sequence[tuple[int, object]]) -> list[tuple[int, tuple[int, ...]]]:
@@ -445,8 +420,9 @@ class _Evaluator:
 
 def evaluate(cluster: Cluster, compiled: CompiledPolicies | None = None) -> Reachability:
     compiled = compiled if compiled is not None else compile_cluster(cluster)
-    index = build_index(cluster, compiled)
-    tables = build_tables(index, compiled, ip_partition(compiled))
+    atoms = ip_partition(compiled)
+    index = build_index(cluster, compiled, atoms)
+    tables = build_tables(index, compiled, atoms)
     return evaluate_tables(cluster, compiled, tables)
 
 

@@ -9,7 +9,9 @@ removed, :func:`apply_policy_change` re-evaluates only what that policy can touc
 
 It falls back to a full evaluation, and says so, when the change cannot be absorbed: the new
 policy reads a label key or a named port the pod classes were not split on, brings a new
-ipBlock boundary, or changes which pods are isolated for egress (that changes every column).
+ipBlock boundary, covers pod IPs the classes were not split on (an ipBlock over addresses no
+earlier ipBlock covered, where some pod has its IP), or changes which pods are isolated for
+egress (that changes every column).
 Either way the connections equal those of a fresh :func:`~analyzer.engine.evaluate.evaluate` of the
 changed cluster (address atoms may stay finer than needed after a removal; ranges are merged
 when reported).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .addresses import AddressAtoms
 from .classes import iter_bits, selector_keys
 from .compile import CompiledPolicies, compile_policies
 from ..model.connset import NO_CONNECTIONS, ConnectionSet
@@ -80,7 +83,8 @@ def apply_policy_change(reach: Reachability, new: NetworkPolicy | None = None, *
     starts = {lo for lo, _ in reach.ip_atoms}
     fits = (tables is not None
             and keys <= reach.index.label_keys and names <= reach.index.port_names
-            and {lo for lo, _ in ip_partition(new_targets)} <= starts)
+            and {lo for lo, _ in ip_partition(new_targets)} <= starts
+            and not reach.index.splits_for(AddressAtoms.of(new_targets, reach.ip_atoms)))
     if not fits:
         return _full(reach, cluster, compiled)
     assert tables is not None

@@ -6,12 +6,13 @@ fields were type-checked by :mod:`analyzer.inputs.validation`; it still never in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..diagnostics import Diagnostic
 from ..inputs.loading import Manifest
 from ..messages import diagnostic
+from .connset import V6_BASE, address_text, address_value
 from .selectors import LabelSelector, MATCH_ALL, Requirement
 from ..source import SourceRef
 from .admin import ADMIN_KINDS, AdminPolicy, Node, admin_policy, node
@@ -54,6 +55,11 @@ class Pod:
     ports: tuple[ContainerPort, ...]
     host_network: bool
     source: SourceRef
+    ips: tuple[int, ...] = ()  # status.podIPs as connset addresses; () when unknown
+
+    @property
+    def ip_texts(self) -> tuple[str, ...]:
+        return tuple(address_text(a) for a in self.ips)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +212,9 @@ def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
             nodes.append(node(m.name, m.body, m.source, labels_of(_meta(m).get("labels"))))
         elif m.kind == "Pod":
             pod, owner = _bare_pod(m, ns)
-            add_pods([pod])
+            ips, bad = _pod_ips(m)
+            diags.extend(diagnostic("KR210", m.source, name=f"{ns}/{m.name}", detail=b) for b in bad)
+            add_pods([replace(pod, ips=ips)])
             workloads.setdefault(owner.id, owner)
             if pod.host_network:
                 diags.append(diagnostic("KR201", m.source, kind="Pod", name=f"{ns}/{m.name}"))
@@ -289,8 +297,10 @@ def _workload(m: Manifest, ns: str) -> tuple[Workload, list[Pod]]:
 
 
 def _owner(meta: Mapping[str, Any]) -> tuple[str, str] | None:
+    # A Node owns the mirror pod of each of its static pods (etcd, kube-apiserver, ...): the pod
+    # is not a replica of anything, so it stays its own workload rather than one per node.
     refs = [r for r in _list(meta.get("ownerReferences")) if isinstance(r, Mapping)
-            and isinstance(r.get("name"), str) and r.get("name")]
+            and isinstance(r.get("name"), str) and r.get("name") and r.get("kind") != "Node"]
     if not refs:
         return None
     ref = next((r for r in refs if r.get("controller") is True), refs[0])
@@ -308,6 +318,34 @@ def _bare_pod(m: Manifest, ns: str) -> tuple[Pod, Workload]:
     pod = Pod(ns, m.name, w.id, labels, _container_ports(spec), _get(spec, "hostNetwork") is True,
               m.source)
     return pod, w
+
+
+TERMINATED = ("Succeeded", "Failed")
+
+
+def _pod_ips(m: Manifest) -> tuple[tuple[int, ...], list[str]]:
+    """The pod's addresses from ``status.podIPs`` (and ``status.podIP``), and a note per entry
+    that is not an IP address. A pod that has terminated has released its IPs (the network plugin
+    may hand them to another pod), so it has none."""
+    status = m.body.get("status")
+    if not isinstance(status, Mapping) or status.get("phase") in TERMINATED:
+        return (), []
+    texts = [_get(e, "ip") for e in _list(status.get("podIPs"))]
+    texts.append(status.get("podIP"))
+    ips: list[int] = []
+    bad: list[str] = []
+    for t in texts:
+        if t is None or t == "":
+            continue
+        try:
+            value = address_value(t) if isinstance(t, str) else None
+        except ValueError:
+            value = None
+        if value is None:
+            bad.append(repr(t))
+        elif all((v < V6_BASE) != (value < V6_BASE) for v in ips):
+            ips.append(value)  # at most one per family (API); podIP repeats podIPs[0]
+    return tuple(sorted(ips)), bad
 
 
 def _service(m: Manifest, ns: str) -> Service:

@@ -195,6 +195,12 @@ def ip_block_set(cidr: str, excepts: Iterable[str] = ()) -> IntervalSet:
     return out
 
 
+def address_value(text: str) -> int:
+    """An IPv4 or IPv6 address in the shared integer space; ValueError if it is not one."""
+    addr = ipaddress.ip_address(text.strip())
+    return int(addr) if addr.version == 4 else V6_BASE + int(addr)
+
+
 def address_text(value: int) -> str:
     if value <= V4_MAX:
         return str(ipaddress.IPv4Address(value))

@@ -297,7 +297,8 @@ def _blame(engine: Engine, base, side: Side, pod_b: Bound, other_b: Bound, targe
                 failed = _core(engine, base, parts)
                 mism = [Mismatch(rule.ref, None if name in ("ports", "policy") else pi, name,
                                  _expected(name, peer, rule),
-                                 _found(name, other_b, dst_term, rule, protocol, port))
+                                 _found(name, other_b, dst_term, rule, protocol, port,
+                                        engine.cluster.pods))
                         for name in failed]
                 found.extend((len(failed), m) for m in mism)
     found.sort(key=lambda x: x[0])
@@ -347,7 +348,7 @@ def _expected(part: str, peer, rule) -> str:
     return part
 
 
-def _found(part: str, other: Bound, dst: Term, rule, protocol, port) -> str:
+def _found(part: str, other: Bound, dst: Term, rule, protocol, port, pods=()) -> str:
     term = other.term
     if part in ("namespace", "namespaceSelector"):
         if isinstance(term, ConcretePod):
@@ -360,8 +361,13 @@ def _found(part: str, other: Bound, dst: Term, rule, protocol, port) -> str:
             return "labels " + (",".join(f"{k}={v}" for k, v in term.sig.labels) or "(none)")
         return f"the labels of {other.resolved.endpoint}"
     if part == "ipBlock":
-        return "a pod (an ipBlock never matches pods)" if not isinstance(term, AddressTerm) \
-            else f"addresses {other.resolved.endpoint}"
+        if isinstance(term, AddressTerm):
+            return f"addresses {other.resolved.endpoint}"
+        if isinstance(term, ConcretePod):
+            ips = sorted({ip for i in term.pods for ip in pods[i].ip_texts})
+            return f"pod IP {', '.join(ips)}" if ips else \
+                "a pod without a known IP (an ipBlock matches a pod only by its IP)"
+        return f"the IPs of {other.resolved.endpoint} (pods without a known IP never match)"
     if part == "pods":
         return f"address {other.resolved.endpoint}"
     if part == "ports":

@@ -9,7 +9,10 @@ port. A :class:`ConcretePod` answers with Python booleans (its data is known); a
   does not exist yet (whose labels are then free variables, except its name label);
 * per label key: ``present`` (Bool) and ``value`` (Int; label values are interned, so an Int not
   in the table is "some other value");
-* per (protocol, port name): ``defined`` (Bool) and ``number`` (16-bit vector).
+* per (protocol, port name): ``defined`` (Bool) and ``number`` (16-bit vector);
+* per address family: ``has`` (Bool) and ``address`` (129-bit vector), the pod's IP in that
+  family (a pod has at most one of each, ``status.podIPs``); a pod that does not exist yet has
+  no known IP, so ipBlocks never match it.
 
 Formulas are built with :func:`conj` / :func:`disj`, which fold Python booleans, so queries between
 known pods leave Z3 only the protocol and port to reason about. Ports are 16-bit vectors, the
@@ -24,8 +27,9 @@ from typing import Iterable, Mapping, Sequence, Union
 
 import z3
 
+from ..engine.addresses import AddressAtoms
 from ..engine.compile import AnyPeer, CompiledPolicies, CompiledRule, IPPeer, PodPeer, PortMatcher, Target
-from ..model.connset import IntervalSet, PROTOCOLS
+from ..model.connset import IntervalSet, PROTOCOLS, V4_MAX, V6_BASE
 from ..model.cluster import INGRESS, NAME_LABEL, Cluster
 from ..model.selectors import LabelSelector, Requirement
 
@@ -121,6 +125,7 @@ class Signature:
     namespace: str
     labels: tuple[tuple[str, str], ...]
     ports: tuple[tuple[str, str, int], ...]  # (protocol, name, number)
+    ips: tuple[int, ...] = ()  # one address per ipBlock-covered atom its IPs are in
 
     def port_numbers(self, protocol: str, name: str) -> tuple[int, ...]:
         return tuple(n for p, nm, n in self.ports if p == protocol and nm == name)
@@ -151,6 +156,9 @@ class ConcretePod:
         nums = self.sig.port_numbers(protocol, name)
         return disj(*[flow.port == n for n in nums])
 
+    def ip_in(self, addresses: IntervalSet) -> Formula:
+        return any(a in addresses for a in self.sig.ips)
+
 
 @dataclass
 class SymbolicPod:
@@ -164,6 +172,7 @@ class SymbolicPod:
     labels: dict[str, tuple[z3.BoolRef, z3.ArithRef]] = field(default_factory=dict)
     ns_labels_vars: dict[str, tuple[z3.BoolRef, z3.ArithRef]] = field(default_factory=dict)
     ports: dict[tuple[str, str], tuple[z3.BoolRef, z3.BitVecRef]] = field(default_factory=dict)
+    ips: dict[int, tuple[z3.BoolRef, z3.BitVecRef]] = field(default_factory=dict)  # family 4/6
 
     def __post_init__(self) -> None:
         self.ns = z3.Int(f"{self.name}.ns")
@@ -185,6 +194,24 @@ class SymbolicPod:
             self.ports[(protocol, name)] = (z3.Bool(f"{self.name}.port[{protocol}/{name}]"),
                                             z3.BitVec(f"{self.name}.portnum[{protocol}/{name}]", 16))
         return self.ports[(protocol, name)]
+
+    def ip(self, family: int) -> tuple[z3.BoolRef, z3.BitVecRef]:
+        if family not in self.ips:
+            self.ips[family] = (z3.Bool(f"{self.name}.hasip{family}"),
+                                z3.BitVec(f"{self.name}.ip{family}", ADDRESS_BITS))
+        return self.ips[family]
+
+    def ip_in(self, addresses: IntervalSet) -> Formula:
+        if not self.encoding.pod_ips:
+            return False  # no pod has a known IP an ipBlock covers
+        parts = []
+        for family, (lo_f, hi_f) in ((4, (0, V4_MAX)), (6, (V6_BASE, None))):
+            has, var = self.ip(family)
+            inside = [z3.And(z3.ULE(lo, var), z3.ULE(var, hi)) for lo, hi in addresses
+                      if hi >= lo_f and (hi_f is None or lo <= hi_f)]
+            if inside:
+                parts.append(z3.And(has, z3.Or(*inside)))
+        return disj(*parts)
 
     @property
     def is_new_namespace(self) -> z3.BoolRef:
@@ -242,14 +269,26 @@ class SymbolicPod:
                 nums = s.port_numbers(proto, pname)
                 parts.append(z3.And(defined, z3.Or(*[number == n for n in nums])) if nums
                              else z3.Not(defined))
+            if e.pod_ips:
+                parts += self._ips_are(s.ips)
             options.append(as_z3(conj(*parts)))
         return options
 
+    def _ips_are(self, ips: tuple[int, ...]) -> list[z3.BoolRef]:
+        out = []
+        for family, in_family in ((4, [a for a in ips if a <= V4_MAX]),
+                                  (6, [a for a in ips if a >= V6_BASE])):
+            has, var = self.ip(family)
+            out.append(z3.And(has, var == in_family[0]) if in_family else z3.Not(has))
+        return out
+
     def hypothetical(self, namespace: str | None, selector: LabelSelector) -> z3.BoolRef:
         """A pod that does not exist yet: in ``namespace`` (None: any, existing or new), with
-        labels meeting ``selector``; everything else free."""
+        labels meeting ``selector``, no known IP; everything else free."""
         e = self.encoding
         parts: list[Formula] = [self.labels_match(selector)]
+        if e.pod_ips:
+            parts += self._ips_are(())
         if namespace is not None and namespace in e.ns_index:
             parts.append(self.ns == e.ns_index[namespace])
         else:
@@ -313,6 +352,10 @@ class Encoding:
         self.pod_keys = frozenset(pod_keys)
         self.ns_keys = frozenset(ns_keys)
         self.port_names = tuple(sorted(port_names))
+        self.addresses = AddressAtoms.of(compiled)
+        # whether some pod has an IP that some ipBlock covers (else IP formulas are all False)
+        self.pod_ips = bool(self.addresses.covered) and any(
+            self.addresses.key_of(p.ips) for p in cluster.pods if p.ips)
         self._signatures: list[Signature] | None = None
 
     # which pods are which signatures
@@ -328,7 +371,9 @@ class Encoding:
         return Signature(pod.namespace,
                          tuple((k, v) for k, v in pod.labels if k in self.pod_keys),
                          tuple(sorted({(p.protocol, p.name, p.number) for p in pod.ports
-                                       if p.name and (p.protocol, p.name) in names})))
+                                       if p.name and (p.protocol, p.name) in names})),
+                         self.addresses.representatives(self.addresses.key_of(pod.ips))
+                         if pod.ips else ())
 
     def group(self, pod_indexes: Iterable[int]) -> dict[Signature, tuple[int, ...]]:
         out: dict[Signature, list[int]] = {}
@@ -358,7 +403,7 @@ class Encoding:
             return [("any", True)]
         if isinstance(peer, IPPeer):
             if not isinstance(other, AddressTerm):
-                return [("ipBlock", False)]
+                return [("ipBlock", other.ip_in(peer.addresses))]  # a pod, by its IPs
             return [("ipBlock", other.within(peer.addresses))]
         if isinstance(other, AddressTerm):
             return [("pods", False)]
