@@ -342,7 +342,8 @@ def _pod_ips(m: Manifest) -> tuple[tuple[int, ...], list[str]]:
         except ValueError:
             value = None
         if value is None:
-            bad.append(repr(t))
+            if repr(t) not in bad:  # podIP repeats podIPs[0]: one note
+                bad.append(repr(t))
         elif all((v < V6_BASE) != (value < V6_BASE) for v in ips):
             ips.append(value)  # at most one per family (API); podIP repeats podIPs[0]
     return tuple(sorted(ips)), bad
