@@ -36,7 +36,8 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
-        origin = f" [{self.source.origin}]" if self.source and self.source.origin else ""
+        origin = self.source.origin if self.source else ""
+        origin = f" [{origin}]" if origin and origin not in self.message else ""
         return f"{where}{self.severity.value}[{self.code}]: {self.message}{origin}"
 
     def to_dict(self) -> dict:

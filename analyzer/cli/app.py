@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from enum import Enum
 
+from typing import Any
+
 import typer
 
 from .. import __version__
@@ -117,6 +119,7 @@ class InputFlags:
     strict: bool | None = None
     quiet: bool = False
     verbose: bool = False
+    inputs: Any = None  # InputOptions: Terraform variables, Helm/Kustomize rendering
 
 
 def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
@@ -128,7 +131,8 @@ def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
     exclude = tuple(flags.exclude or ()) + tuple(settings.get("exclude", ()))
     options = Options(level=level, k8s_version=_pick(flags.k8s_version, settings, "k8s-version", None),
                       schema=_pick(flags.schema, settings, "schema", True),
-                      namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude)
+                      namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude,
+                      **({"inputs": flags.inputs} if flags.inputs is not None else {}))
     stdin_text = sys.stdin.read() if "-" in paths else None
     try:
         analysis = analyze(paths, options, stdin_text=stdin_text)

@@ -10,6 +10,7 @@ import typer
 from .app import (EXCLUDE, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA, STRICT, VERBOSE, InputFlags,
                   Level, ListFormat, _pick, _settings, app, load_input, must_have_input,
                   setting_format)
+from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
 from .io import emit
 
 
@@ -28,6 +29,8 @@ def list_(
     exclude: Optional[List[str]] = EXCLUDE,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
+    render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """List every allowed connection: one line per ordered pair of endpoints.
 
@@ -37,7 +40,8 @@ def list_(
     settings = _settings()
     level_v = _pick(level.value if level else None, settings, "level", "workload")
     fmt_v = fmt.value if fmt else setting_format(settings, tuple(f.value for f in ListFormat), "txt")
-    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose)
+    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose,
+                       input_options(var, var_file, render_, helm_values))
     analysis = load_input(paths, flags, settings, level_v)
     emit(render(analysis, fmt_v), output)
     must_have_input(analysis, flags, settings)

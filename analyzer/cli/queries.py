@@ -14,6 +14,7 @@ import typer
 from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
                   SCHEMA, VERBOSE, InputFlags, _pick, _settings, app, load_input, must_have_input,
                   setting_format)
+from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
 from .io import emit
 
 
@@ -102,6 +103,8 @@ def can_(
     exclude: Optional[List[str]] = EXCLUDE,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
+    render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Can SRC connect to DST? Exit 0 yes, 1 no, 2 error or unknown."""
     from ..query.can import can
@@ -111,7 +114,8 @@ def can_(
     _check_endpoints(paths, src, dst)
     settings = _settings()
     analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
-                                                    quiet=quiet, verbose=verbose), settings)
+                                                    quiet=quiet, verbose=verbose,
+                               inputs=input_options(var, var_file, render_, helm_values)), settings)
     engine = _engine(analysis, timeout, settings)
     try:
         verdict = can(engine, src, dst, port=port, protocol=protocol.value if protocol else None)
@@ -159,10 +163,13 @@ def who_can_reach_(
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
     exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
+    render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Every workload, address range and not-yet-existing pod that can reach DST."""
     _peers_command(dst, paths, port, fmt, output, timeout,
-                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose), "to")
+                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose,
+                               inputs=input_options(var, var_file, render_, helm_values)), "to")
 
 
 @app.command("reachable-from", short_help="What SRC can reach: workloads, address ranges, new pods.")
@@ -174,10 +181,13 @@ def reachable_from_(
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
     exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
+    render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Every workload, address range and not-yet-existing pod SRC can reach."""
     _peers_command(src, paths, port, fmt, output, timeout,
-                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose), "from")
+                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose,
+                               inputs=input_options(var, var_file, render_, helm_values)), "from")
 
 
 class ExposureSource(str, Enum):
@@ -197,13 +207,16 @@ def exposure_(
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
     exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
+    render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Every workload and port reachable from outside, from other namespaces or from pods that do not exist yet, and every workload no policy isolates; most severe first. Exit 1 if any."""
     from ..query.exposure import exposure
 
     settings = _settings()
     analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
-                                                    quiet=quiet, verbose=verbose), settings)
+                                                    quiet=quiet, verbose=verbose,
+                               inputs=input_options(var, var_file, render_, helm_values)), settings)
     engine = _engine(analysis, timeout, settings)
     report = exposure(engine, source.value if source else None, hypothetical)
     emit(_render(_format(fmt, settings), "render_exposure", report, engine), output)
@@ -228,6 +241,8 @@ def isolated_(
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
     exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
+    render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Prove every possible pod of NAMESPACE is isolated, or show labels that escape.
     Exit 0 isolated, 1 not, 2 error or unknown."""
@@ -236,7 +251,8 @@ def isolated_(
 
     settings = _settings()
     analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
-                                                    quiet=quiet, verbose=verbose), settings)
+                                                    quiet=quiet, verbose=verbose,
+                               inputs=input_options(var, var_file, render_, helm_values)), settings)
     engine = _engine(analysis, timeout, settings)
     directions = ["Ingress", "Egress"] if direction is Direction.both else [direction.value.capitalize()]
     try:

@@ -54,6 +54,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         return super().resolve(kind, value, implicit)
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+TERRAFORM_SUFFIX = ".tf"
 # kreach's own files and tool configs that live beside manifests: skipped when a directory is
 # walked (still read when named explicitly)
 CONFIG_FILES = frozenset({"kreach.yaml", "kreach.yml", ".pre-commit-config.yaml",
@@ -315,7 +316,7 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
 def _is_input_name(name: str) -> bool:
     low = name.lower()
     return (low.endswith(MANIFEST_SUFFIXES) and name not in CONFIG_FILES
-            and not low.endswith(".tfvars.json"))
+            and not low.endswith(".tfvars.json")) or low.endswith(TERRAFORM_SUFFIX)
 
 
 def is_render_unit(names: Iterable[str]) -> bool:
@@ -366,14 +367,22 @@ def load_paths(paths: Sequence[str], stdin_text: str | None = None,
 
 def _load_files(files: list[str], stdin_text: str | None, locator: Locator,
                 inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
-    """Each file by its kind: directories found by discover are charts or kustomizations."""
+    """Each file by its kind: directories found by discover are charts or kustomizations;
+    ``.tf`` files are read together, one Terraform module per directory."""
+    modules: dict[str, list[str]] = {}
     for f in files:
-        if f != STDIN and os.path.isdir(f):
+        if f != STDIN and f.lower().endswith(TERRAFORM_SUFFIX):
+            modules.setdefault(os.path.dirname(f) or ".", []).append(f)
+        elif f != STDIN and os.path.isdir(f):
             from .render import read_unit
 
             yield from _built(read_unit(f, inputs, locator), locator)
         else:
             yield from _load_file(f, stdin_text, locator, inputs)
+    if modules:
+        from .hcl import read_modules
+
+        yield from _built(read_modules(modules, inputs), locator)
 
 
 def _built(items: Iterable[Any], locator: Locator) -> Iterator[Manifest | Diagnostic]:
