@@ -7,7 +7,6 @@ import gc
 import sys
 from dataclasses import dataclass
 from enum import Enum
-
 from typing import Any
 
 import typer
