@@ -31,3 +31,14 @@ def test_namespaces_without_selectors_build_no_namespace_bitsets(tmp_path):
     (tmp_path / "ns.yaml").write_text(docs)
     analysis = analyze([str(tmp_path)])
     assert not analysis.reachability.index._ns_label._bits
+
+
+def test_refining_many_regions_groups_bits_by_the_regions_that_hold_them():
+    from analyzer.engine import evaluate
+
+    regions = [(0b0011, "a"), (0b0110, "b"), (0b1000, "c")] + [(1 << (10 + i), i) for i in range(60)]
+    by_split = sorted(evaluate._refine(regions[:3]))
+    assert by_split == [(0b0001, (0,)), (0b0010, (0, 1)), (0b0100, (1,)), (0b1000, (2,))]
+    assert sorted(evaluate._refine_by_signature(regions[:3])) == by_split
+    many = sorted(evaluate._refine(regions))  # past the split limit: by signature
+    assert many[:4] == by_split and len(many) == 64

@@ -44,7 +44,7 @@ class PodClass:
 def iter_bits(bits: int) -> list[int]:
     """Indexes of the set bits, lowest first (a list: cheaper than a generator here)."""
     out: list[int] = []
-    if bits < (1 << 256):
+    if bits < (1 << 256) or bits.bit_count() <= 32:
         while bits:
             low = bits & -bits
             out.append(low.bit_length() - 1)
