@@ -94,7 +94,7 @@ def test_exposure_lists_what_is_not_allowed(checker):
     assert {"payments/ledger[Deployment]", "payments/gateway[Deployment]"} <= exposed
     assert DEBUG_RULE in {h.text for h in r.rules}
     narrow = run(checker, Exposure("internet", (Allowed("shop/web", PortFilter(((80, 80),))),)))
-    assert "shop/web[Deployment] <= internet" in narrow.found
+    assert "shop/web[Deployment] <= 0.0.0.0-255.255.255.255" in narrow.found
 
 
 def test_max_reachable_counts_other_workloads(checker):

@@ -120,15 +120,18 @@ def test_isolation_is_proved_or_an_escaping_pod_shown(engine):
 
 
 def test_exposure_puts_the_forgotten_debug_policy_first(engine):
-    report = exposure(engine)
+    report = exposure(engine, ("ingress",))
     first = report.findings[0]
-    assert (first.severity, first.kind) == ("critical", "internet")
-    assert first.workload.startswith("payments/")
+    assert (first.severity, first.kind) == ("critical", "external")
+    assert first.workload.startswith("kube-system/")  # no policy at all: critical, A-Z first
+    critical = {f.workload for f in report.findings if f.severity == "critical"}
+    assert {"payments/gateway[Deployment]", "payments/ledger[Deployment]"} <= critical
     kinds = {(f.kind, f.workload) for f in report.findings}
-    assert ("internet", "shop/web[Deployment]") in kinds
-    assert ("not-isolated", "kube-system/coredns[Deployment]") in kinds
-    assert ("new-namespace", "payments/gateway[Deployment]") in kinds
-    assert ("other-namespace", "shop/api[Deployment]") in kinds  # prometheus scrapes it
+    assert ("external", "shop/web[Deployment]") in kinds
+    assert ("unprotected", "kube-system/coredns[Deployment]") in kinds
+    assert ("cluster", "payments/gateway[Deployment]") in kinds
+    # prometheus scraping shop/api is an existing pod's connection: `list` shows it, not exposure
+    assert not any(f.workload == "shop/api[Deployment]" for f in report.findings)
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -143,7 +146,9 @@ runner = CliRunner()
     (["can", "shop", "shop/db", DEMO], 2),
     (["isolated", "shop", DEMO], 0),
     (["isolated", "monitoring", DEMO, "--direction", "egress"], 1),
-    (["exposure", DEMO, "--from", "internet"], 1),
+    (["exposure", DEMO, "--direction", "ingress"], 1),
+    (["exposure", DEMO, "--direction", "sideways"], 2),
+    (["exposure", DEMO, "--min-severity", "critical"], 1),
     (["who-can-reach", "shop/db", DEMO], 0),
     (["reachable-from", "shop/api", DEMO, "--port", "5432"], 0),
 ])

@@ -1,9 +1,10 @@
-"""``exposure`` about pods that do not exist yet: decided without a solver where possible, and
-always with the answers Z3 gives when asked about every namespace.
+"""``exposure``: what each workload's own policies open, in both directions, read off the
+concrete engine; checked against hand-made clusters and, on generated ones, against Z3.
 
-The fast path (:mod:`analyzer.query.feasibility`) must find exactly the findings of the plain
-one-Z3-question-per-namespace path, and each witness it builds must be a real connection: the
-Z3 encoding, given the witness as a concrete pod, allows it, by exactly the rules reported.
+Every finding about pods that do not exist yet carries a witness: a pod of the described class.
+Z3, given that witness as a concrete pod (and the workload's pod), must allow every connection
+the finding reports on the workload's side, by the rules the finding names; every external
+finding likewise for its first address.
 """
 
 from __future__ import annotations
@@ -13,23 +14,21 @@ from pathlib import Path
 
 import pytest
 import z3
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
-from analyzer import analyze
+from analyzer import Options, analyze
 from analyzer.engine.compile import compile_policies
 from analyzer.engine.evaluate import evaluate
 from analyzer.model.cluster import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, Namespace,
-                            NetworkPolicy, Peer, Pod, PortSpec, Rule, Workload)
-from analyzer.query import exposure as exposure_module
-from analyzer.query.can import sides
-from analyzer.query.encoding import ConcretePod, Flow, Signature, conj
+                                    NetworkPolicy, Peer, Pod, PortSpec, Rule, Workload)
+from analyzer.model.connset import ALL_CONNECTIONS, PROTOCOLS, ConnectionSet, cidr_interval
+from analyzer.query.encoding import AddressTerm, ConcretePod, Flow, Signature
 from analyzer.query.engine import Engine
-from analyzer.query.exposure import _exposure, _from_new_pods, _from_new_pods_reference, exposure
-from analyzer.model.connset import ALL_CONNECTIONS, ConnectionSet
-from analyzer.query.feasibility import (OTHER, UNDECIDED, NewPodReach, first_port, negate,
-                                        satisfy)
+from analyzer.query.exposure import exposure
+from analyzer.query.feasibility import NEW_NAMESPACE, OTHER, first_port, negate, satisfy
 from analyzer.model.selectors import MATCH_ALL, LabelSelector, Requirement
 from analyzer.source import SourceRef
+from analyzer.writers.verdict_json import exposure_document
 from test_query_agreement import clusters, rules, selectors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,116 +101,104 @@ def _policy(ns: str, name: str, selector: LabelSelector, types, ingress=(), egre
     return NetworkPolicy(ns, name, selector, frozenset(types), tuple(ingress), tuple(egress), SRC)
 
 
-def _ingress_from(namespace_selector: LabelSelector) -> NetworkPolicy:
-    return _policy("prod", "db-in", LabelSelector.build({"app": "db"}), {INGRESS},
-                   ingress=[Rule(INGRESS, 0, (Peer(namespace_selector=namespace_selector),),
-                                 (PortSpec("TCP", "pg"),))])
+def _rule(direction, peers, ports=None, index=0):
+    return Rule(direction, index, peers, ports)
 
 
 def _engine(cluster: Cluster) -> Engine:
     return Engine(cluster, compile_policies(cluster.policies), evaluate(cluster))
 
 
-def _hypothetical(report) -> set[tuple[str, str, str]]:
-    return {(f.kind, f.workload, f.source) for f in report.findings
-            if f.kind in ("new-pod", "new-namespace")}
+def _found(cluster, direction="ingress"):
+    """(peer kind, peer text, connections) of the db's findings in ``direction``."""
+    report = exposure(_engine(cluster), (direction,))
+    return {(f.peer.kind, str(f.peer), f.conns.to_text()) for f in report.findings
+            if f.workload == DB}
 
 
 DB = "prod/db[Pod]"
+DB_SEL = LabelSelector.build({"app": "db"})
+TCP = lambda lo, hi=None: (PortSpec("TCP", lo, hi),)  # noqa: E731
 
 
-@pytest.mark.parametrize("selector, expected", [
-    (LabelSelector.build({NAME_LABEL: "dev"}), {("new-pod", DB, "new pod in dev")}),
-    (LabelSelector.build(match_expressions=(req(NAME_LABEL, "In", "dev", "qa"),)),
-     {("new-pod", DB, "new pod in dev"), ("new-namespace", DB, "new pod in a new namespace")}),
-    (LabelSelector.build(match_expressions=(req(NAME_LABEL, "NotIn", "dev", "prod"),)),
-     {("new-namespace", DB, "new pod in a new namespace")}),
-    (LabelSelector.build(match_expressions=(req(NAME_LABEL, "DoesNotExist"),)), set()),
-])
-def test_a_new_namespace_is_admitted_only_by_a_selector_its_fresh_name_can_meet(selector, expected):
-    report = exposure(_engine(_cluster([_ingress_from(selector)])))
-    assert _hypothetical(report) == expected
+def test_a_workload_no_policy_selects_is_unprotected_in_both_directions():
+    found = _found(_cluster([]))
+    assert ("unprotected", "anyone (not protected)", "All Connections") in found
+    assert ("cluster", "entire-cluster", "All Connections") in found
+    assert ("external", "0.0.0.0-255.255.255.255,::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "All Connections") in found
+    assert ("unprotected", "anyone (not protected)", "All Connections") in _found(_cluster([]), "egress")
 
 
-def test_a_default_deny_egress_leaves_a_new_pod_only_its_namespaces_egress_rules():
-    open_in = _ingress_from(LabelSelector())
-    deny_dev = _policy("dev", "deny", MATCH_ALL, {EGRESS})
-    to_db = _policy("dev", "to-db", LabelSelector.build({"role": "client"}), {EGRESS},
-                    egress=[Rule(EGRESS, 0, (Peer(namespace_selector=MATCH_ALL),), None)])
-    assert ("new-pod", DB, "new pod in dev") not in _hypothetical(
-        exposure(_engine(_cluster([open_in, deny_dev]))))
-    report = exposure(_engine(_cluster([open_in, deny_dev, to_db])))
-    found = [f for f in report.findings if f.source == "new pod in dev"]
-    assert len(found) == 1 and found[0].witness.src.labels == (("role", "client"),)
+def test_each_port_set_is_exact_per_peer_class():
+    # the issue's example: open to role NotIn (w,x,y,z) on 8080 and to role NotIn (x,y) on 9090
+    wide = LabelSelector.build(match_expressions=(req("role", "NotIn", "w", "x", "y", "z"),))
+    narrow = LabelSelector.build(match_expressions=(req("role", "NotIn", "x", "y"),))
+    team = LabelSelector.build({"team": "a"})
+    policy = _policy("prod", "db-in", DB_SEL, {INGRESS}, ingress=[
+        _rule(INGRESS, (Peer(wide, team),), TCP(8080), 0),
+        _rule(INGRESS, (Peer(narrow, team),), TCP(9090), 1)])
+    found = _found(_cluster([policy]))
+    assert found == {
+        # a pod of the first class may also be in the second (role absent, or w/z): only the
+        # rule whose class contains the whole first class counts for it
+        ("pods", "[namespace with {team=a}]/[pod with {{Key:role,Operator:NotIn,Values:[w x y z],}}]",
+         "TCP 8080,9090"),
+        ("pods", "[namespace with {team=a}]/[pod with {{Key:role,Operator:NotIn,Values:[x y],}}]",
+         "TCP 9090"),
+    } or found == {
+        ("pods", "[namespace with {team=a}]/[pod with {{Key:role,Operator:NotIn,Values:[w x y z],}}]",
+         "TCP 8080"),
+        ("pods", "[namespace with {team=a}]/[pod with {{Key:role,Operator:NotIn,Values:[x y],}}]",
+         "TCP 9090"),
+    }
 
 
-def test_a_new_pod_escaping_every_egress_policy_is_shown_with_the_labels_that_escape():
-    open_in = _ingress_from(LabelSelector())
-    only_web = _policy("dev", "web-out", LabelSelector.build(
-        {"app": "web"}, (req("tier", "Exists"),)), {EGRESS})
-    report = exposure(_engine(_cluster([open_in, only_web])))
-    [found] = [f for f in report.findings if f.source == "new pod in dev"]
-    labels = dict(found.witness.src.labels)
-    assert not LabelSelector.build({"app": "web"}, (req("tier", "Exists"),)).matches(labels)
+def test_the_entire_cluster_and_a_class_it_already_covers():
+    policy = _policy("prod", "db-in", DB_SEL, {INGRESS}, ingress=[
+        _rule(INGRESS, (Peer(namespace_selector=MATCH_ALL),), TCP(5432), 0),
+        _rule(INGRESS, (Peer(namespace_selector=LabelSelector.build({"team": "a"})),), TCP(5432), 1),
+        _rule(INGRESS, (Peer(namespace_selector=LabelSelector.build({"team": "b"})),), TCP(9000), 2)])
+    assert _found(_cluster([policy])) == {
+        ("cluster", "entire-cluster", "TCP 5432"),
+        # team=a adds nothing to what every pod has; team=b does, and shows both ports
+        ("namespaces", "[namespace with {team=b}]/[all pods]", "TCP 5432,9000")}
 
 
-def test_the_escape_search_proves_that_no_labels_escape():
-    cluster = _cluster([
-        _policy("dev", "a", LabelSelector.build(match_expressions=(req("app", "Exists"),)),
-                {EGRESS}),
-        _policy("dev", "b", LabelSelector.build(match_expressions=(req("app", "DoesNotExist"),)),
-                {EGRESS})])
-    reach = NewPodReach(compile_policies(cluster.policies), evaluate(cluster).index)
-    assert reach.unselected("dev", MATCH_ALL) is None
-    assert reach.unselected("prod", MATCH_ALL) == {}
+def test_a_class_existing_pods_carry_exactly_is_left_to_list():
+    dev_client = LabelSelector.build({"role": "client"})
+    policy = _policy("prod", "db-in", DB_SEL, {INGRESS}, ingress=[
+        _rule(INGRESS, (Peer(dev_client, LabelSelector.build({NAME_LABEL: "dev"})),), TCP(5432))])
+    cluster = _cluster([policy])
+    assert _found(cluster) == {("pods", "dev/[pod with {role=client}]", "TCP 5432")}
+    client = Workload("Pod", "dev", "client", (("role", "client"),), SRC)
+    with_client = replace(cluster, workloads=cluster.workloads + (client,), pods=cluster.pods + (
+        Pod("dev", "client", client.id, client.labels, (), False, SRC),))
+    assert _found(with_client) == set()
 
 
-def test_the_demo_is_decided_without_a_solver(monkeypatch):
+def test_egress_towards_named_ports_keeps_the_names():
+    policy = _policy("prod", "db-out", DB_SEL, {EGRESS}, egress=[
+        _rule(EGRESS, (Peer(namespace_selector=MATCH_ALL),), (PortSpec("TCP", "dns"),))])
+    report = exposure(_engine(_cluster([policy])), ("egress",))
+    [f] = [f for f in report.findings if f.workload == DB]
+    assert (f.peer.kind, f.conns, f.named_ports) == ("cluster", ConnectionSet(), (("TCP", "dns"),))
+
+
+def test_min_severity_and_directions_filter():
+    engine = _engine(_cluster([]))
+    assert {f.direction for f in exposure(engine).findings} == {"ingress", "egress"}
+    assert {f.severity for f in exposure(engine, min_severity="critical").findings} == {"critical"}
+
+
+def test_the_json_document_is_v2_with_connections_in_the_connectivity_encoding():
     engine = Engine.from_analysis(analyze([str(ROOT / "fixtures" / "demo")]))
-
-    def no_solver(*args):
-        raise AssertionError("exposure asked Z3")
-
-    monkeypatch.setattr(exposure_module, "_ask_z3", no_solver)
-    assert _hypothetical(exposure(engine))
-
-
-# --- the fast path against Z3 on generated clusters -------------------------------------------
-
-def _key(report):
-    return [(f.severity, f.kind, f.workload, f.source) for f in report.findings], report.unknown
-
-
-def _assert_witness_is_real(engine: Engine, finding) -> None:
-    """The witness, made a concrete pod (``<other>`` a fresh value, unlisted keys absent), is
-    allowed by the Z3 encoding, and the ingress rules that fire are those reported."""
-    enc, w = engine.encoding, finding.witness
-    fresh = {OTHER: "fresh-value"}
-    labels = tuple(sorted((k, fresh.get(v, v)) for k, v in w.src.labels))
-    if w.src.namespace_labels is None:
-        namespace, ns_labels = w.src.namespace, enc.ns_labels[w.src.namespace]
-    else:
-        ns_labels = {k: v if v != OTHER else "fresh-namespace" if k == NAME_LABEL else fresh[v]
-                     for k, v in w.src.namespace_labels}
-        namespace = ns_labels[NAME_LABEL]
-        assert namespace not in enc.ns_index
-    src = ConcretePod(Signature(namespace, labels, ()), ns_labels, ())
-    dst_index = next(i for i, p in enumerate(engine.cluster.pods)
-                     if (p.namespace, p.name) == (w.dst.namespace, w.dst.name))
-    dst = enc.concrete(enc.signatures[dst_index], (dst_index,))
-    flow = Flow.fresh()
-    egress, ingress = sides(engine, src, dst, flow)
-    solver = z3.Solver()
-    solver.add(*flow.domain(w.protocol, w.port))
-    allows = conj(egress.allows, ingress.allows)
-    assert allows is not False, finding
-    if allows is not True:
-        solver.add(allows)
-    assert solver.check() == z3.sat, finding
-    model = solver.model()
-    fired = {r.ref for r, f in ingress.rules
-             if f is True or (f is not False and z3.is_true(model.eval(f, True)))}
-    assert fired == set(finding.allowed_by), finding
+    doc = exposure_document(exposure(engine), lambda r: (r.source.file, engine.line(r)))
+    assert doc["schema"] == "kreach.exposure/v2"
+    web = [f for f in doc["findings"] if f["workload"] == "shop/web[Deployment]"
+           and f["peer"]["kind"] == "external"]
+    assert web and web[0]["conns"] == {"TCP": [[8080, 8080]]}
+    assert web[0]["allowed_by"][0]["line"] is not None
 
 
 @st.composite
@@ -233,20 +220,59 @@ def exposed_clusters(draw) -> Cluster:
     return replace(base, policies=base.policies + tuple(extra))
 
 
-@given(exposed_clusters(), st.sampled_from((None, "cluster", "namespace")))
-def test_fast_exposure_finds_what_z3_finds_for_every_namespace(cluster, source):
-    engine = Engine(cluster, compile_policies(cluster.policies), evaluate(cluster))
-    fast = _exposure(engine, source, True, _from_new_pods)
-    reference = _exposure(engine, source, True, _from_new_pods_reference)
-    assert not reference.unknown
-    assert _key(fast) == _key(reference)
-    for f in fast.findings:
-        if f.kind in ("new-pod", "new-namespace"):
-            _assert_witness_is_real(engine, f)
+# --- the findings against Z3 on generated clusters --------------------------------------------
+
+def _conns_formula(flow: Flow, conns: ConnectionSet):
+    parts = [flow.in_ports(p, conns.get(p)) for p in PROTOCOLS if conns.get(p)]
+    parts = [p if not isinstance(p, bool) else z3.BoolVal(p) for p in parts]
+    return z3.Or(*parts) if parts else z3.BoolVal(False)
+
+
+def _as_bool(f):
+    return z3.BoolVal(f) if isinstance(f, bool) else f
+
+
+def _peer_term(engine: Engine, end):
+    """A witness endpoint as a Z3 term: an address, or a concrete pod (``<other>`` a fresh
+    value, a new namespace a fresh name)."""
+    enc = engine.encoding
+    if not hasattr(end, "hypothetical"):
+        lo, _ = cidr_interval(end.address + ("/128" if ":" in end.address else "/32"))
+        return AddressTerm(z3.BitVecVal(lo, 129))
+    fresh = lambda v: "fresh-value" if v == OTHER else v  # noqa: E731
+    labels = tuple(sorted((k, fresh(v)) for k, v in end.labels))
+    if end.namespace == NEW_NAMESPACE:
+        ns_labels = {k: fresh(v) for k, v in end.namespace_labels or ()}
+        ns_labels[NAME_LABEL] = "fresh-namespace" if ns_labels.get(NAME_LABEL, OTHER) in (
+            OTHER, "fresh-value") else ns_labels[NAME_LABEL]
+        namespace = ns_labels[NAME_LABEL]
+    else:
+        namespace = end.namespace
+        ns_labels = enc.ns_labels.get(namespace, {NAME_LABEL: namespace})
+    return ConcretePod(Signature(namespace, labels, ()), ns_labels, ())
+
+
+def _assert_z3_allows_all_of_it(engine: Engine, f) -> None:
+    enc = engine.encoding
+    mine = f.witness.dst if f.direction == "ingress" else f.witness.src
+    other = f.witness.src if f.direction == "ingress" else f.witness.dst
+    i = next(i for i, p in enumerate(engine.cluster.pods) if (p.namespace, p.name) == (mine.namespace, mine.name))
+    me = enc.concrete(enc.signatures[i], (i,))
+    peer = _peer_term(engine, other)
+    flow = Flow.fresh()
+    side = enc.side(INGRESS, me, peer, flow) if f.direction == "ingress" else enc.side(EGRESS, me, peer, flow)
+    solver = z3.Solver()
+    solver.add(*flow.domain(None, None))
+    solver.add(_conns_formula(flow, f.conns))
+    allows = z3.Or(z3.Not(_as_bool(side.isolated)), *[_as_bool(g) for _, g in side.rules])
+    solver.add(z3.Not(allows))
+    assert solver.check() == z3.unsat, (f, solver.model() if solver.check() == z3.sat else None)
 
 
 @given(exposed_clusters())
-def test_the_escape_search_leaves_nothing_to_z3_on_small_clusters(cluster):
-    reach = NewPodReach(compile_policies(cluster.policies), evaluate(cluster).index)
-    for n in reach.index.namespaces:
-        assert reach.unselected(n, MATCH_ALL) != UNDECIDED
+@settings(max_examples=40, deadline=None)
+def test_z3_allows_every_connection_of_every_finding_to_its_witness(cluster):
+    engine = _engine(cluster)
+    for f in exposure(engine).findings:
+        if f.conns and f.peer.kind in ("external", "cluster", "namespaces", "pods"):
+            _assert_z3_allows_all_of_it(engine, f)

@@ -402,19 +402,16 @@ class Checker:
                 allowed.setdefault(w, []).append(conns)
         expected = f"exposed from {c.source}: " + (", ".join(str(e) for e in c.allow_only)
                                                    or "nothing")
-        report = exposure(self.engine, c.source)
+        report = exposure(self.engine, ("ingress",))
+        kinds = _EXPOSURE_KINDS[c.source]
         extra: list[Example] = []
         for f in report.findings:
-            if _covered(f, allowed.get(f.workload)):
+            if f.peer.kind not in kinds or _covered(f, allowed.get(f.workload)):
                 continue
-            rules = tuple(self.hit(r, "allows") for r in f.allowed_by)
-            if f.witness is not None:
-                extra.append(Example(_witness_text(f.witness.src), f.workload, f.witness.protocol,
-                                     f.witness.port, None, rules))
-            else:
-                conns = f.conns.to_text() if f.conns is not None else \
-                    "All Connections (no policy isolates it for ingress)"
-                extra.append(Example(f.source, f.workload, None, None, conns, rules))
+            rules = tuple(self.hit(r, "allows") for r in f.allowed_by if not r.is_default)
+            conns = f.conns.to_text() if f.peer.kind != "unprotected" else \
+                "All Connections (no policy isolates it for ingress)"
+            extra.append(Example(f.source, f.workload, None, None, conns, rules))
         notes = tuple(f"the solver gave up on {u}" for u in report.unknown)
         if extra:
             found = "also exposed: " + _names(sorted({f"{e.dst} <= {e.src}" for e in extra}))
@@ -442,6 +439,11 @@ class Checker:
         return Result(a, Status.FAILED, expected, found, examples)
 
 
+# which exposure findings (peer kinds, ingress) an ``exposure: {from: ...}`` check is about
+_EXPOSURE_KINDS = {"internet": ("unprotected", "external"),
+                   "cluster": ("unprotected", "cluster", "namespaces", "pods")}
+
+
 def _covered(finding, allowed: list[ConnectionSet | None] | None) -> bool:
     if not allowed:
         return False
@@ -450,11 +452,7 @@ def _covered(finding, allowed: list[ConnectionSet | None] | None) -> bool:
     union = ConnectionSet()
     for x in allowed:
         union = union | x
-    if finding.conns is not None:
-        return finding.conns.issubset(union)
-    if finding.witness is not None:  # a pod that does not exist yet: judged by its witness
-        return union.allows(finding.witness.protocol, finding.witness.port)
-    return False  # not isolated: everything is exposed
+    return finding.conns.issubset(union)
 
 
 def _filter(f: PortFilter) -> ConnectionSet:

@@ -190,19 +190,26 @@ def reachable_from_(
                                inputs=input_options(var, var_file, render_, helm_values)), "from")
 
 
-class ExposureSource(str, Enum):
-    internet = "internet"
-    cluster = "cluster"
-    namespace = "namespace"
+class Direction(str, Enum):
+    ingress = "ingress"
+    egress = "egress"
+    both = "both"
 
 
-@app.command("exposure", short_help="What the internet, other namespaces or new pods can reach.")
+class Severity(str, Enum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+@app.command("exposure", short_help="What each workload's policies open, both directions, and the edge.")
 def exposure_(
     paths: Optional[List[str]] = PATHS,
-    source: Optional[ExposureSource] = typer.Option(None, "--from", metavar="internet|cluster|namespace",
-                                                    help="Only exposure from the internet, from the cluster, or from other namespaces."),
-    hypothetical: bool = typer.Option(True, "--hypothetical/--no-hypothetical",
-                                      help="Also report exposure to pods that do not exist yet."),
+    direction: Direction = typer.Option(Direction.both, "--direction", "-d", metavar="ingress|egress|both",
+                                        help="Direction to report (default: both)."),
+    min_severity: Severity = typer.Option(Severity.low, "--min-severity", metavar="critical|high|medium|low",
+                                          help="Report findings at least this severe."),
     fmt: Optional[VerdictFormat] = _FORMAT,
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
@@ -210,25 +217,20 @@ def exposure_(
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
     render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
-    """Every workload and port reachable from outside, from other namespaces or from pods that do not exist yet, and every workload no policy isolates; most severe first. Exit 1 if any."""
-    from ..query.exposure import exposure
+    """What each workload's policies open, in both directions: address ranges, the entire cluster, namespaces and pods described by selectors (pods that may not exist yet), and workloads no policy isolates; edge-exposed and most severe first. Exit 1 if any."""
+    from ..query.exposure import DIRECTIONS, exposure
 
     settings = _settings()
     analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
                                                     quiet=quiet, verbose=verbose,
                                inputs=input_options(var, var_file, render_, helm_values)), settings)
     engine = _engine(analysis, timeout, settings)
-    report = exposure(engine, source.value if source else None, hypothetical)
+    directions = DIRECTIONS if direction is Direction.both else (direction.value,)
+    report = exposure(engine, directions, min_severity.value)
     emit(_render(_format(fmt, settings), "render_exposure", report, engine), output)
     if report.unknown:
         raise typer.Exit(EXIT_BAD_INPUT)
-    raise typer.Exit(EXIT_FINDINGS if report.findings else EXIT_OK)
-
-
-class Direction(str, Enum):
-    ingress = "ingress"
-    egress = "egress"
-    both = "both"
+    raise typer.Exit(EXIT_FINDINGS if report.findings or report.dead_routes else EXIT_OK)
 
 
 @app.command("isolated", short_help="Is every possible pod of NAMESPACE isolated?")

@@ -7,7 +7,7 @@ matches everything, as the API reference says.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -33,16 +33,20 @@ class Requirement:
 @dataclass(frozen=True, slots=True)
 class LabelSelector:
     """matchLabels are normalised into ``In`` requirements with one value; the requirements are
-    sorted so equal selectors are equal values."""
+    sorted so equal selectors are equal values. ``has_expressions`` only remembers whether the
+    manifest wrote matchExpressions (reports that describe selectors as written read it); it takes
+    no part in equality."""
 
     requirements: tuple[Requirement, ...] = ()
+    has_expressions: bool = field(default=False, compare=False)
 
     @classmethod
     def build(cls, match_labels: Mapping[str, str] | None = None,
               match_expressions: tuple[Requirement, ...] = ()) -> "LabelSelector":
         reqs = {Requirement(k, "In", frozenset({v})) for k, v in (match_labels or {}).items()}
         reqs.update(match_expressions)
-        return cls(tuple(sorted(reqs, key=lambda r: (r.key, r.operator, sorted(r.values)))))
+        return cls(tuple(sorted(reqs, key=lambda r: (r.key, r.operator, sorted(r.values)))),
+                   bool(match_expressions))
 
     @property
     def is_empty(self) -> bool:

@@ -1,173 +1,289 @@
-"""``exposure``: every workload and port reachable from outside the cluster, from other
-namespaces, from pods that do not exist yet, and every workload no policy isolates.
+"""``exposure``: for every workload and both directions, what its own policies open beyond the
+pods of the input: address ranges, the entire cluster, classes of namespaces and pods described
+by selectors (pods that may not exist yet), and the workloads no policy isolates.
 
-Existing sources come from the concrete class engine. Hypothetical sources (a new pod in an
-existing namespace, a new pod in a new namespace) are considered only for the namespaces an
-ingress rule of the workload could admit (any peer, a same-namespace peer, a namespaceSelector);
-:mod:`analyzer.query.feasibility` decides most of them exactly without a solver and the rest
-are asked of Z3.
+Everything is read off the concrete engine's class-level state (:class:`Reachability` and its
+rule tables), so the cost is one pass over pod classes, not a solver call per question:
+
+* a direction no policy isolates is ``unprotected``: anyone, every port;
+* external ranges are the engine's own address results (exact, per range);
+* a rule peer ``namespaceSelector: {}`` (with an empty or absent podSelector), or a rule with no
+  peers, opens the workload to the entire cluster on that rule's ports;
+* every other selector peer is a class of pods, described by its selectors; its connections are
+  those of every rule of the workload whose peers contain the class. A class whose connections
+  the entire cluster already has adds nothing, and one that existing pods fall in is reported by
+  ``list`` with those pods (as netpol-analyzer does).
+
+Only the workload's own side is read: an exposure says what *its* policies let in or out; the
+peer's policies (unknown for pods that do not exist) may still narrow it.
 """
 
 from __future__ import annotations
 
-from ..engine.compile import RuleRef
-from ..model.connset import NO_CONNECTIONS, ConnectionSet
-from .endpoints import NewPod, WorkloadRef
-from ..model.cluster import NAME_LABEL, pods_by_workload
-from .engine import Engine, ExistingPods, Hypothetical
-from .feasibility import NEW_NAMESPACE, OTHER, UNDECIDED, NewPodReach, Way
-from .verdict import SEVERITIES, Answer, ExposureReport, Finding, PodWitness, Witness
+from dataclasses import dataclass, field
 
-SOURCES = ("internet", "cluster", "namespace")
+from ..engine.classes import iter_bits
+from ..engine.compile import AnyPeer, PodPeer, RuleRef, default_ref
+from ..model.cluster import EGRESS, INGRESS, NAME_LABEL, pods_by_workload
+from ..model.connset import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet, IntervalSet, address_text, \
+    range_text, split_families
+from ..model.selectors import LabelSelector
+from .engine import Engine
+from .feasibility import NEW_NAMESPACE, first_port, satisfy
+from .verdict import SEVERITIES, AddressWitness, ExposureReport, Finding, PeerClass, PodWitness, \
+    Route, Witness
+
+DIRECTIONS = ("ingress", "egress")
+_KIND_ORDER = {"unprotected": 0, "external": 1, "cluster": 2, "namespaces": 3, "pods": 4}
 
 
-def exposure(engine: Engine, source: str | None = None, hypothetical: bool = True) -> ExposureReport:
-    """``source`` None: everything; ``internet``; ``namespace``: from other namespaces (existing
-    and new pods); ``cluster``: from any pod in the cluster, existing or not. ``hypothetical``
-    False skips pods that do not exist yet (the only part that may ask Z3)."""
-    return _exposure(engine, source, hypothetical, _from_new_pods)
+@dataclass
+class _Side:
+    """What one pod class (or one workload) opens in one direction."""
+
+    unprotected: bool = False
+    cluster: ConnectionSet = NO_CONNECTIONS
+    cluster_refs: set = field(default_factory=set)
+    cluster_named: set = field(default_factory=set)
+    classes: dict = field(default_factory=dict)  # PodPeer -> [conns, refs, named]
+    external: dict = field(default_factory=dict)  # atom index -> [conns, refs]
+
+    def merge(self, other: "_Side") -> None:
+        self.unprotected |= other.unprotected
+        self.cluster = self.cluster | other.cluster
+        self.cluster_refs |= other.cluster_refs
+        self.cluster_named |= other.cluster_named
+        for k, (c, r, n) in other.classes.items():
+            mine = self.classes.setdefault(k, [NO_CONNECTIONS, set(), set()])
+            mine[0] = mine[0] | c
+            mine[1] |= r
+            mine[2] |= n
 
 
-def _exposure(engine: Engine, source: str | None, hypothetical: bool,
-              from_new_pods) -> ExposureReport:
-    """``from_new_pods``: :func:`_from_new_pods` or, in tests, :func:`_from_new_pods_reference`."""
+def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
+             min_severity: str = "low", edge: tuple[Route, ...] | None = None) -> ExposureReport:
+    """Every exposure finding of the input in ``directions``, at least ``min_severity``, most
+    severe first. ``edge``: the routes from outside (:func:`analyzer.query.edge.routes`); findings
+    of a workload an admitted route reaches are marked edge-exposed and ranked first."""
     reach = engine.reachability
     cluster = engine.cluster
     index = reach.index
+    tables = reach.tables
     pod_pos = {id(p): i for i, p in enumerate(cluster.pods)}
-    findings: list[Finding] = []
-    unknown: list[str] = []
     by_wl = pods_by_workload(cluster.pods)
-    incoming = _incoming_from_other_namespaces(engine) if source != "internet" else {}
-    new_pods = NewPodReach(reach.compiled, index)
+    cache: dict = {}
+    routes_of: dict[str, list[Route]] = {}
+    dead: list[tuple[str, Route]] = []
+    for wid, route in edge or ():
+        if route.admitted:
+            routes_of.setdefault(wid, []).append(route)
+        else:
+            dead.append((wid, route))
+    findings: list[Finding] = []
     for w in sorted(cluster.workloads, key=lambda w: w.id):
         pods = [pod_pos[id(p)] for p in by_wl.get(w.id, [])]
         if not pods:
             continue
-        classes = {index.pod_class[i] for i in pods}
-        isolated = all(reach.ingress_isolated >> c & 1 for c in classes)
-        if not isolated:
-            findings.append(Finding("high", "not-isolated", w.id, "anyone", None))
-        if source in (None, "internet"):
-            conns, refs = NO_CONNECTIONS, set()
+        classes = sorted({index.pod_class[i] for i in pods})
+        shown = {c: cluster.pods[next(i for i in pods if index.pod_class[i] == c)] for c in classes}
+        for direction in directions:
+            side = _Side()
             for c in classes:
-                for _, a in reach.from_ip.get(c, ()):
-                    conns = conns | a.conns
-                    refs |= {r for r in a.ingress if not r.is_default}
-            if conns and isolated:
-                findings.append(Finding("critical" if conns.is_all() else "high", "internet", w.id,
-                                        "internet", conns, tuple(sorted(refs))))
-        if not isolated or source == "internet":
-            continue
-        per_ns: dict[str, tuple[ConnectionSet, frozenset[RuleRef]]] = {}
-        for c in classes:
-            for ns, (conns, refs) in incoming.get(c, {}).items():
-                old = per_ns.get(ns, (NO_CONNECTIONS, frozenset()))
-                per_ns[ns] = (old[0] | conns, old[1] | refs)
-        findings += [Finding("medium", "other-namespace", w.id, f"existing pods in {ns}", conns,
-                             tuple(sorted(refs))) for ns, (conns, refs) in sorted(per_ns.items())]
-        if hypothetical:
-            hyp, unk = from_new_pods(engine, new_pods, w, pods, classes,
-                                     same_namespace=source != "namespace")
-            findings += hyp
-            unknown += unk
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    findings.sort(key=lambda f: (order[f.severity], f.kind, f.workload, f.source))
-    return ExposureReport(tuple(findings), tuple(unknown))
+                side.merge(_class_side(reach, tables, c, direction, cache))
+            _external(reach, classes, direction, side)
+            findings += _findings(w, side, direction, shown, index, reach.ip_atoms, routes_of.get(w.id, ()))
+    floor = SEVERITIES.index(min_severity)
+    findings = [f for f in findings if SEVERITIES.index(f.severity) <= floor]
+    findings.sort(key=_rank)
+    return ExposureReport(tuple(findings), (), tuple(dead))
 
 
-def _incoming_from_other_namespaces(engine: Engine):
-    """dst class -> source namespace -> (connections, ingress rules), in one pass."""
-    reach = engine.reachability
-    classes = reach.index.classes
-    out: dict[int, dict[str, tuple[ConnectionSet, frozenset[RuleRef]]]] = {}
-    for (s, d), a in reach.class_edges.items():
-        ns = classes[s].namespace
-        if ns == classes[d].namespace:
+def _rank(f: Finding):
+    return (SEVERITIES.index(f.severity), not f.edge, f.workload, f.direction,
+            _KIND_ORDER[f.peer.kind], str(f.peer))
+
+
+def _class_side(reach, tables, c: int, direction: str, cache: dict) -> _Side:
+    """The selector-level exposure of class ``c`` in ``direction`` (memoised on the rule list and,
+    for ingress named ports, the class's container ports)."""
+    ingress = direction == "ingress"
+    isolated = (reach.ingress_isolated if ingress else reach.egress_isolated) >> c & 1
+    ids = tuple((tables.in_rules if ingress else tables.eg_rules)[c]) if isolated else ()
+    pclass = reach.index.classes[c]
+    key = (direction, isolated, ids, pclass.named_ports if ingress else (), pclass.namespace)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    side = _Side()
+    if not isolated:
+        side.unprotected = True
+        side.cluster = ALL_CONNECTIONS
+        side.cluster_refs = {default_ref(INGRESS if ingress else EGRESS)}
+        cache[key] = side
+        return side
+    ports_of = pclass.port_map if ingress else {}
+    rules = []
+    for rid in ids:
+        rule = tables.rules[rid].rule
+        conns = rule.ports.resolve(ports_of) if ingress else rule.ports.numeric
+        named = set() if ingress else set(rule.ports.named)
+        rules.append((rule, conns, named))
+    peers: dict[PodPeer, None] = {}
+    for rule, conns, named in rules:
+        for p in rule.peers:
+            if isinstance(p, AnyPeer) or (isinstance(p, PodPeer) and _is_cluster(p)):
+                side.cluster = side.cluster | conns
+                side.cluster_refs.add(rule.ref)
+                side.cluster_named |= named
+            elif isinstance(p, PodPeer):
+                peers[p] = None
+    ns_labels = reach.index.ns_labels
+    for p in peers:
+        entry = [NO_CONNECTIONS, set(), set()]
+        for rule, conns, named in rules:
+            if any(isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _contains(q, p, ns_labels))
+                   for q in rule.peers):
+                entry[0] = entry[0] | conns
+                entry[1].add(rule.ref)
+                entry[2] |= named
+        side.classes[p] = entry
+    cache[key] = side
+    return side
+
+
+def _is_cluster(p: PodPeer) -> bool:
+    return p.namespace is None and p.namespace_selector is not None \
+        and p.namespace_selector.is_empty and p.pod_selector.is_empty
+
+
+def _contains(a: PodPeer, b: PodPeer, ns_labels: dict) -> bool:
+    """Every pod ``b`` describes is one ``a`` describes (judged on the selectors' requirements)."""
+    if not set(a.pod_selector.requirements) <= set(b.pod_selector.requirements):
+        return False
+    if a.namespace is not None:
+        return b.namespace == a.namespace or (b.namespace is None and _names(b.namespace_selector)
+                                              == a.namespace)
+    assert a.namespace_selector is not None
+    if b.namespace is not None:
+        labels = dict(ns_labels.get(b.namespace, {NAME_LABEL: b.namespace}))
+        return a.namespace_selector.matches(labels)
+    return set(a.namespace_selector.requirements) <= set(b.namespace_selector.requirements)
+
+
+def _is_exact(p: PodPeer) -> bool:
+    """Whether both selectors are non-empty matchLabels: an existing pod matching them is then a
+    pod of exactly the described kind, and ``list`` shows it (netpol-analyzer's rule; a class
+    written with matchExpressions, or of every pod or every namespace, stays a finding)."""
+    ns = p.namespace_selector
+    if p.pod_selector.is_empty or p.pod_selector.has_expressions:
+        return False
+    return p.namespace is not None or (ns is not None and not ns.is_empty and not ns.has_expressions)
+
+
+def _names(sel: LabelSelector | None) -> str | None:
+    """The one namespace ``sel`` names by ``kubernetes.io/metadata.name`` alone, if it does."""
+    if sel is None or len(sel.requirements) != 1:
+        return None
+    r = sel.requirements[0]
+    if r.key == NAME_LABEL and r.operator == "In" and len(r.values) == 1:
+        return next(iter(r.values))
+    return None
+
+
+def _external(reach, classes: list[int], direction: str, side: _Side) -> None:
+    sides = reach.from_ip if direction == "ingress" else reach.to_ip
+    for c in classes:
+        for bits, a in sides.get(c, ()):
+            refs = a.ingress if direction == "ingress" else a.egress
+            for i in iter_bits(bits):
+                entry = side.external.setdefault(i, [NO_CONNECTIONS, set()])
+                entry[0] = entry[0] | a.conns
+                entry[1] |= refs
+
+
+def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes) -> list[Finding]:
+    out: list[Finding] = []
+    dst_pod = next(iter(shown.values()))
+    declared = sorted({p.number for p in dst_pod.ports}) if direction == "ingress" else []
+    edge = tuple(routes) if direction == "ingress" else ()
+    me = PodWitness(dst_pod.namespace, dst_pod.name, dst_pod.workload, labels=dst_pod.labels)
+
+    def witness(peer_end, conns: ConnectionSet) -> Witness | None:
+        if not conns:
+            return None
+        proto, port = first_port(conns, declared)
+        return Witness(peer_end, me, proto, port) if direction == "ingress" \
+            else Witness(me, peer_end, proto, port)
+
+    def finding(severity, peer, conns, refs, peer_end, named=()) -> Finding:
+        return Finding(severity, direction, w.id, peer, conns, _refs(refs), witness(peer_end, conns),
+                       tuple(sorted(named)), edge)
+
+    if side.unprotected:
+        out.append(finding("high", PeerClass("unprotected"), ALL_CONNECTIONS, side.cluster_refs,
+                           _new_pod(None, {}), ()))
+    # external: one finding per distinct connection set, with its ranges
+    by_conns: dict[ConnectionSet, tuple[list, set]] = {}
+    for i, (conns, refs) in sorted(side.external.items()):
+        if conns:
+            entry = by_conns.setdefault(conns, ([], set()))
+            entry[0].append(i)
+            entry[1].update(refs)
+    for conns, (ids, refs) in by_conns.items():
+        ranges = split_families(IntervalSet.of(atoms[i] for i in ids))
+        texts = tuple(range_text(lo, hi) for lo, hi in ranges)
+        first = next(iter(ranges))[0]
+        out.append(finding("critical" if conns.is_all() else "high",
+                           PeerClass("external", texts), conns, refs,
+                           AddressWitness(address_text(first))))
+    if side.cluster or side.cluster_named:
+        out.append(finding("high", PeerClass("cluster"), side.cluster, side.cluster_refs,
+                           _new_pod(None, {}), side.cluster_named))
+    for p, (conns, refs, named) in side.classes.items():
+        if conns.issubset(side.cluster) and set(named) <= side.cluster_named:
             continue
-        per = out.setdefault(d, {})
-        conns, refs = per.get(ns, (NO_CONNECTIONS, frozenset()))
-        per[ns] = (conns | a.conns, refs | {r for r in a.ingress if not r.is_default})
+        if _is_exact(p) and index.peer_bits(p):
+            continue  # existing pods carry exactly these labels: `list` reports them
+        witness_pod = _peer_witness(p, index.ns_labels)
+        if witness_pod is None:
+            continue  # selectors no pod can meet: an empty class
+        kind = "namespaces" if p.pod_selector.is_empty else "pods"
+        same_ns = p.namespace == w.namespace or _names(p.namespace_selector) == w.namespace
+        peer = PeerClass(kind, (), p.namespace, p.namespace_selector,
+                         None if p.pod_selector.is_empty else p.pod_selector)
+        out.append(finding("low" if same_ns else "medium", peer, conns, refs, witness_pod, named))
     return out
 
 
-def _from_new_pods(engine: Engine, reach: NewPodReach, w, pods: list[int], classes: set[int],
-                   same_namespace: bool):
-    """Findings about new pods that could reach workload ``w``: decided by ``reach`` where it
-    can, by Z3 where it cannot."""
-    names, new = reach.candidates(classes)
-    if not same_namespace:
-        names.discard(w.namespace)
-    out, unknown = [], []
-    asks: list[str | None] = []
-    declared = {c: sorted({p.number for p in _shown_pod(engine, pods, c).ports}) for c in classes}
-    for ns in sorted(names):
-        way = reach.from_namespace(ns, classes, declared)
-        if way == UNDECIDED:
-            asks.append(ns)
-        elif way is not None:
-            out.append(_finding(w, ns, way.allowed_by, _way_witness(engine, w, pods, ns, way)))
-    if new:
-        way = reach.from_new_namespace(classes, declared)
-        if way is not None:
-            out.append(_finding(w, None, way.allowed_by, _way_witness(engine, w, pods, None, way)))
-    if asks:
-        hyp, unknown = _ask_z3(engine, w, pods, asks)
-        out += hyp
-    return out, unknown
+def _refs(refs) -> tuple[RuleRef, ...]:
+    return tuple(sorted(refs))
 
 
-def _from_new_pods_reference(engine: Engine, reach: NewPodReach, w, pods: list[int],
-                             classes: set[int], same_namespace: bool):
-    """The same findings from one Z3 question per existing namespace and one for a new
-    namespace, with no filter (tests compare the two)."""
-    names = [n for n in engine.encoding.namespaces if same_namespace or n != w.namespace]
-    return _ask_z3(engine, w, pods, sorted(names) + [None])
+def _new_pod(namespace: str | None, labels: dict, ns_labels: dict | None = None) -> PodWitness:
+    if namespace is None:
+        return PodWitness(NEW_NAMESPACE, hypothetical=True, labels=tuple(sorted(labels.items())),
+                          namespace_labels=tuple(sorted((ns_labels or {}).items())))
+    return PodWitness(namespace, hypothetical=True, labels=tuple(sorted(labels.items())))
 
 
-def _ask_z3(engine: Engine, w, pods: list[int], namespaces: list[str | None]):
-    from .can import bind, bind_new_namespace, can_bound  # z3 only when a question needs it
-    dst = bind(engine, ExistingPods(WorkloadRef(w.namespace, w.name, w.kind),
-                                    engine.encoding.group(pods)), "dst")
-    out, unknown = [], []
-    for ns in namespaces:
-        src = bind(engine, Hypothetical(NewPod(ns)), "src") if ns is not None \
-            else bind_new_namespace(engine, "src")
-        v = can_bound(engine, src, dst, explain=False)
-        if v.answer is Answer.YES:
-            refs = v.ingress.allowed_by if v.ingress else ()
-            out.append(_finding(w, ns, tuple(r for r in refs if not r.is_default), v.witness))
-        elif v.answer is Answer.UNKNOWN:
-            unknown.append(f"{w.id} from {_source(ns)}")
-    return out, unknown
-
-
-def _source(ns: str | None) -> str:
-    return f"new pod in {ns}" if ns else "new pod in a new namespace"
-
-
-def _finding(w, ns: str | None, refs: tuple[RuleRef, ...], witness: Witness) -> Finding:
-    severity = "high" if ns is None else "medium" if ns != w.namespace else "low"
-    return Finding(severity, "new-namespace" if ns is None else "new-pod", w.id, _source(ns), None,
-                   refs, witness)
-
-
-def _way_witness(engine: Engine, w, pods: list[int], ns: str | None, way: Way) -> Witness:
-    """The witness of a solver-free answer, shaped like a Z3 one: the new pod's labels (keys the
-    deciding selectors mention; any other key absent) and a pod of ``w`` in the class reached."""
-    ns_labels = None
-    if way.ns_labels is not None:
-        ns_labels = tuple(sorted(way.ns_labels.items()))
-        name = way.ns_labels.get(NAME_LABEL, OTHER)
-        ns = name if name != OTHER else NEW_NAMESPACE
-    src = PodWitness(ns, None, None, True, tuple(sorted(way.labels.items())), way.absent, (),
-                     ns_labels)
-    pod = _shown_pod(engine, pods, way.dst_class)
-    dst = PodWitness(pod.namespace, pod.name, pod.workload, labels=pod.labels)
-    return Witness(src, dst, way.protocol, way.port)
-
-
-def _shown_pod(engine: Engine, pods: list[int], c: int):
-    """The pod of a workload (``pods``) a witness shows for class ``c``: its first there."""
-    index = engine.reachability.index
-    return engine.cluster.pods[next(i for i in pods if index.pod_class[i] == c)]
+def _peer_witness(p: PodPeer, ns_labels: dict) -> PodWitness | None:
+    """A pod of class ``p``: the labels its selectors ask for, in the namespace it names, the
+    first existing namespace its selector matches, or else a new namespace; None when no pod
+    can meet the selectors."""
+    labels = satisfy(p.pod_selector.requirements)
+    if labels is None:
+        return None
+    absent = tuple(sorted(r.key for r in p.pod_selector.requirements if r.operator == "DoesNotExist"))
+    pod_labels = tuple(sorted(labels.items()))
+    if p.namespace is not None:
+        return PodWitness(p.namespace, hypothetical=True, labels=pod_labels, absent=absent)
+    sel = p.namespace_selector
+    for name in sorted(ns_labels):
+        if sel.matches(ns_labels[name]):
+            return PodWitness(name, hypothetical=True, labels=pod_labels, absent=absent)
+    new_ns = satisfy(sel.requirements, frozenset({NAME_LABEL}),
+                     {NAME_LABEL: frozenset(ns_labels)})
+    if new_ns is None:
+        return None
+    return PodWitness(NEW_NAMESPACE, hypothetical=True, labels=pod_labels, absent=absent,
+                      namespace_labels=tuple(sorted(new_ns.items())))

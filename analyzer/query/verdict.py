@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..engine.compile import RuleRef
+from ..model.cluster import NAME_LABEL
 from ..model.connset import ConnectionSet
+from ..model.selectors import LabelSelector
+from ..source import SourceRef
 
 
 class Answer(str, Enum):
@@ -135,16 +138,66 @@ class IsolationVerdict:
 
 
 @dataclass(frozen=True)
+class PeerClass:
+    """Who a finding is about, described by selectors as the policies state it.
+
+    ``kind``: ``external`` (address ``ranges``), ``cluster`` (every pod of every namespace,
+    existing or not), ``namespaces`` (every pod of the namespace ``namespace`` or of namespaces
+    matching ``namespace_selector``), ``pods`` (pods matching ``pod_selector`` there; with neither
+    namespace field: in every namespace), ``unprotected`` (no policy isolates the workload in
+    that direction: anyone). ``namespace_selector`` None with ``namespace`` None and kind
+    ``pods``/``namespaces`` does not occur."""
+
+    kind: str
+    ranges: tuple[str, ...] = ()
+    namespace: str | None = None
+    namespace_selector: LabelSelector | None = None
+    pod_selector: LabelSelector | None = None
+
+    def __str__(self) -> str:
+        return describe_peer(self)
+
+
+@dataclass(frozen=True)
+class Route:
+    """How the edge of the cluster reaches a workload: an Ingress, Route, HTTPRoute/GRPCRoute or a
+    Service of type NodePort/LoadBalancer, towards ``protocol``/``port`` on the workload's pods.
+    ``admitted``: whether the workload's ingress policies let the ingress controller in on that
+    port (False: a dead route)."""
+
+    kind: str  # Ingress | Route | HTTPRoute | GRPCRoute | Service
+    name: str  # ns/name
+    service: str | None  # ns/name of the Service it goes through
+    protocol: str
+    port: int
+    admitted: bool
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One exposure: ``workload`` is reachable from ``source`` on ``conns``."""
+    """One exposure: in ``direction``, ``workload`` may exchange ``conns`` with ``peer``.
+    ``named_ports`` are (protocol, name) pairs the rules allow that cannot be resolved to numbers
+    without the peer (egress towards pods that do not exist). ``edge``: the routes through which
+    outside traffic actually arrives (edge-exposed findings come first)."""
 
     severity: str  # critical | high | medium | low
-    kind: str  # internet | new-namespace | new-pod | other-namespace | not-isolated
+    direction: str  # ingress | egress
     workload: str
-    source: str
-    conns: ConnectionSet | None
+    peer: PeerClass
+    conns: ConnectionSet
     allowed_by: tuple[RuleRef, ...] = ()
     witness: Witness | None = None
+    named_ports: tuple[tuple[str, str], ...] = ()
+    edge: tuple[Route, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.peer.kind
+
+    @property
+    def source(self) -> str:
+        return describe_peer(self.peer)
 
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -152,8 +205,50 @@ SEVERITIES = ("critical", "high", "medium", "low")
 
 @dataclass(frozen=True)
 class ExposureReport:
+    """``findings`` most severe first (edge-exposed first within a severity); ``dead_routes``: routes
+    the workload's policies block; ``unknown``: questions a solver gave up on."""
+
     findings: tuple[Finding, ...]
     unknown: tuple[str, ...] = ()
+    dead_routes: tuple[tuple[str, Route], ...] = ()  # (workload, route)
+
+
+def describe_selector(sel: LabelSelector) -> str:
+    """A selector as netpol-analyzer prints it: ``k=v`` for one value, the rest as
+    ``{Key:k,Operator:Op,Values:[a b],}``."""
+    parts = []
+    for r in sel.requirements:
+        if r.operator == "In" and len(r.values) == 1:
+            parts.append(f"{r.key}={next(iter(r.values))}")
+        else:
+            vals = " ".join(sorted(r.values))
+            parts.append(f"{{Key:{r.key},Operator:{r.operator},Values:[{vals}],}}")
+    return "{" + ",".join(parts) + "}"
+
+
+def describe_peer(p: PeerClass) -> str:
+    """``[namespace with {team=a}]/[pod with {role=x}]``, ``backend/[all pods]``, ``entire-cluster``,
+    address ranges: the words netpol-analyzer uses for the same set."""
+    if p.kind == "external":
+        return ",".join(p.ranges)
+    if p.kind == "cluster":
+        return "entire-cluster"
+    if p.kind == "unprotected":
+        return "anyone (not protected)"
+    if p.namespace is not None:
+        ns = p.namespace
+    elif p.namespace_selector is None or p.namespace_selector.is_empty:
+        ns = "[all namespaces]"
+    else:
+        reqs = p.namespace_selector.requirements
+        if len(reqs) == 1 and reqs[0].key == NAME_LABEL and reqs[0].operator == "In" \
+                and len(reqs[0].values) == 1:
+            ns = next(iter(reqs[0].values))
+        else:
+            ns = f"[namespace with {describe_selector(p.namespace_selector)}]"
+    pods = "[all pods]" if p.pod_selector is None or p.pod_selector.is_empty \
+        else f"[pod with {describe_selector(p.pod_selector)}]"
+    return f"{ns}/{pods}"
 
 
 def describe_endpoint(e) -> str:

@@ -85,15 +85,49 @@ def render_isolation(v, locate: Locate = lambda ref: None) -> str:
     return json.dumps(doc, indent=1) + "\n"
 
 
+def selector(sel) -> dict[str, Any] | None:
+    """A label selector as the API writes it, matchLabels for one-valued ``In``."""
+    if sel is None:
+        return None
+    labels = {r.key: next(iter(r.values)) for r in sel.requirements
+              if r.operator == "In" and len(r.values) == 1}
+    exprs = [{"key": r.key, "operator": r.operator, "values": sorted(r.values)}
+             for r in sel.requirements if not (r.operator == "In" and len(r.values) == 1)]
+    return {"matchLabels": labels, "matchExpressions": exprs}
+
+
+def peer(p) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": p.kind, "text": str(p)}
+    if p.kind == "external":
+        out["ranges"] = list(p.ranges)
+    elif p.kind in ("namespaces", "pods"):
+        out["namespace"] = p.namespace
+        out["namespace_selector"] = selector(p.namespace_selector)
+        out["pod_selector"] = selector(p.pod_selector)
+    return out
+
+
+def route(r, locate: Locate) -> dict[str, Any]:
+    return {"kind": r.kind, "name": r.name, "service": r.service, "protocol": r.protocol,
+            "port": r.port, "admitted": r.admitted,
+            "file": r.source.file if r.source else None}
+
+
+def exposure_document(report, locate: Locate = lambda ref: None) -> dict[str, Any]:
+    return {"schema": "kreach.exposure/v2",
+            "findings": [{"severity": f.severity, "direction": f.direction,
+                          "workload": f.workload, "peer": peer(f.peer),
+                          "conns": f.conns.to_json(),
+                          "named_ports": [list(n) for n in f.named_ports],
+                          "allowed_by": [rule(r, locate) for r in f.allowed_by],
+                          "witness": None if f.witness is None else {
+                              "src": endpoint(f.witness.src), "dst": endpoint(f.witness.dst),
+                              "protocol": f.witness.protocol, "port": f.witness.port},
+                          "edge": [route(r, locate) for r in f.edge]}
+                         for f in report.findings],
+            "dead_routes": [{"workload": w, **route(r, locate)} for w, r in report.dead_routes],
+            "unknown": list(report.unknown)}
+
+
 def render_exposure(report, locate: Locate = lambda ref: None) -> str:
-    doc = {"schema": "kreach.exposure/v1",
-           "findings": [{"severity": f.severity, "kind": f.kind, "workload": f.workload,
-                         "source": f.source,
-                         "protocols": f.conns.to_json() if f.conns is not None else None,
-                         "allowed_by": [rule(r, locate) for r in f.allowed_by],
-                         "witness": None if f.witness is None else {
-                             "src": endpoint(f.witness.src), "dst": endpoint(f.witness.dst),
-                             "protocol": f.witness.protocol, "port": f.witness.port}}
-                        for f in report.findings],
-           "unknown": list(report.unknown)}
-    return json.dumps(doc, indent=1) + "\n"
+    return json.dumps(exposure_document(report, locate), indent=1) + "\n"

@@ -109,14 +109,30 @@ def render_isolation(v, locate: Locate = lambda ref: None) -> str:
 
 
 def render_exposure(report, locate: Locate = lambda ref: None) -> str:
+    """One line per finding: severity, direction arrow (``<=`` ingress, ``=>`` egress), peer and
+    connections; then the rules, the witness and the routes from the edge."""
     lines = []
     for f in report.findings:
-        what = f.conns.to_text() if f.conns is not None else (
-            f"e.g. {f.witness.protocol} {f.witness.port}, {endpoint_text(f.witness.src)}"
-            if f.witness else "everything (no policy isolates it for ingress)")
-        lines.append(f"{f.severity.upper():8} {f.kind:15} {f.workload} <= {f.source}: {what}")
+        arrow = "<=" if f.direction == "ingress" else "=>"
+        what = f.conns.to_text() if f.conns else ""
+        if f.named_ports:
+            what = ",".join(filter(None, [what] + [f"{p} {n}" for p, n in f.named_ports]))
+        edge = " [edge]" if f.edge else ""
+        lines.append(f"{f.severity.upper():8} {f.workload} {arrow} {f.peer}: {what or 'No Connections'}{edge}")
         for r in f.allowed_by:
-            lines.append(f"         allowed by {ref_text(r, locate)}")
+            if not r.is_default:
+                lines.append(f"         allowed by {ref_text(r, locate)}")
+        if f.peer.kind == "unprotected":
+            lines.append(f"         no policy isolates it for {f.direction}")
+        for r in f.edge:
+            lines.append(f"         reached from outside by {r.kind} {r.name}"
+                         + (f" via Service {r.service}" if r.service and r.kind != "Service" else "")
+                         + f" on {r.protocol} {r.port}")
+        if f.witness is not None and f.witness.src is not None and f.peer.kind in ("namespaces", "pods", "cluster"):
+            other = f.witness.src if f.direction == "ingress" else f.witness.dst
+            lines.append(f"         e.g. {endpoint_text(other)}, {f.witness.protocol} {f.witness.port}")
+    for w, r in report.dead_routes:
+        lines.append(f"DEAD     {w}: {r.kind} {r.name} routes to {r.protocol} {r.port}, which its ingress policies block")
     for u in report.unknown:
         lines.append(f"UNKNOWN  (solver gave up) {u}")
     if not lines:
