@@ -203,7 +203,7 @@ class Severity(str, Enum):
     low = "low"
 
 
-@app.command("exposure", short_help="What each workload's policies open, both directions, and the edge.")
+@app.command("exposure", short_help="What each workload's policies open, both ways, and the edge.")
 def exposure_(
     paths: Optional[List[str]] = PATHS,
     direction: Direction = typer.Option(Direction.both, "--direction", "-d", metavar="ingress|egress|both",
