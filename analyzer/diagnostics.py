@@ -6,11 +6,24 @@ helpers for collections of diagnostics.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
 
 from .source import SourceRef
+
+
+# C0/C1 controls, zero-width and bidirectional formatting characters, line/paragraph separators
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control or invisible formatting character written as an escape
+    (``\\n``, ``\\x1b``, ``\\u202e``), so that one diagnostic is always one honest line."""
+    if not _CONTROLS.search(text):
+        return text
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class Severity(str, Enum):
@@ -35,9 +48,9 @@ class Diagnostic:
         return self.source.line if self.source and self.source.line else None
 
     def __str__(self) -> str:
-        where = f"{self.source}: " if self.source else ""
+        where = f"{escape_controls(str(self.source))}: " if self.source else ""
         origin = self.source.origin if self.source else ""
-        origin = f" [{origin}]" if origin and origin not in self.message else ""
+        origin = f" [{escape_controls(origin)}]" if origin and origin not in self.message else ""
         return f"{where}{self.severity.value}[{self.code}]: {self.message}{origin}"
 
     def to_dict(self) -> dict:

@@ -10,7 +10,7 @@ KR70x  Terraform JSON       KR71x  Terraform HCL             KR72x  Helm and Kus
 
 from __future__ import annotations
 
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Severity, escape_controls
 from .source import SourceRef
 
 # code -> (severity, template)
@@ -30,6 +30,17 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
                              "dependency or --exclude; name one as a path to read it)"),
     "KR051": (Severity.INFO, "skipped {count} object{s} of {kinds} kind{ks} kreach does not model: "
                              "{detail}; -v lists them"),
+    "KR010": (Severity.ERROR, "{detail} exceeds {limit}; {skipped} is skipped"),
+    "KR011": (Severity.WARNING, "not a regular file ({detail}); skipped"),
+    "KR012": (Severity.ERROR, "cannot list directory: {detail}; its files are skipped"),
+    "KR013": (Severity.ERROR, "cannot follow symbolic link: {detail}"),
+    "KR015": (Severity.WARNING, "{kind} {name} ({api}) changes reachability but is not modelled; "
+                                "results ignore it"),
+    "KR016": (Severity.WARNING, "kind {kind!r} is not a kind kreach knows; did you mean "
+                                "{suggestion}? object skipped"),
+    "KR017": (Severity.INFO, "{kind} {name} creates pods through its operator; kreach does not "
+                             "see those pods; skipped"),
+    "KR018": (Severity.ERROR, "document is {detail}, not a mapping (kubectl rejects it); skipped"),
     # --- validating objects ------------------------------------------------------------------
     "KR101": (Severity.ERROR, "{kind} {name}: schema violation at {path}: {detail}; object skipped"),
     "KR102": (Severity.WARNING, "{kind} {name}: schema violation at {path}: {detail} "
@@ -126,6 +137,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
 
 
 def diagnostic(code: str, source: SourceRef | None = None, **fields: object) -> Diagnostic:
-    """Build the diagnostic ``code`` with its catalogue severity and filled-in message."""
+    """Build the diagnostic ``code`` with its catalogue severity and filled-in message. Control
+    characters that came from the input are escaped: a ``kind`` holding a newline must not print
+    a second, forged diagnostic line."""
     severity, template = CATALOGUE[code]
-    return Diagnostic(code, severity, template.format(**fields), source)
+    return Diagnostic(code, severity, escape_controls(template.format(**fields)), source)

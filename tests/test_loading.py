@@ -210,12 +210,22 @@ def test_unknown_kinds_are_skipped_with_an_info(tmp_path):
 
 
 @pytest.mark.parametrize("document, detail", [
-    ("- a\n- b\n", "a list, not a mapping"),
-    ("just a string\n", "a str, not a mapping"),
+    ("- a\n- b\n", "a sequence, not a mapping (kubectl rejects it)"),
+    ("just a string\n", "a string, not a mapping (kubectl rejects it)"),
+])
+def test_a_document_that_is_not_a_mapping_is_an_error(tmp_path, document, detail):
+    f = write(tmp_path / "m.yaml", POD.format(name="a") + "---\n# a comment first\n" + document)
+    r = load_paths([f])
+    assert found(r) == [("Pod", "a", 1)]
+    assert [(d.code, d.line, d.severity) for d in r.diagnostics] == [("KR018", 6, Severity.ERROR)]
+    assert detail in r.diagnostics[0].message
+
+
+@pytest.mark.parametrize("document, detail", [
     ("metadata: {name: x}\n", "no apiVersion and kind"),
     ("apiVersion: v1\nmetadata: {name: x}\n", "no kind"),
 ])
-def test_documents_that_are_not_objects_are_skipped_with_a_warning(tmp_path, document, detail):
+def test_mappings_that_are_not_objects_are_skipped_with_a_warning(tmp_path, document, detail):
     f = write(tmp_path / "m.yaml", POD.format(name="a") + "---\n# a comment first\n" + document)
     r = load_paths([f])
     assert found(r) == [("Pod", "a", 1)]

@@ -4,17 +4,54 @@ to an exit code (0 ok, 1 findings, 2 bad input or usage). Only the cli package e
 from __future__ import annotations
 
 import gc
+import math
+import os
 import sys
+import traceback
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from .. import __version__
 from ..diagnostics import Severity
 
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Guarded(TyperGroup):
+    """The command group with the last line of defence: an exception no command expected is a
+    bug, reported as one line ``kreach: internal error: ...`` and exit 2, never a traceback
+    that exits 1 -- for ``can`` and ``check`` exit 1 means "no" / "an assertion failed", and a
+    crash must never read as a verdict in CI. ``KREACH_DEBUG=1`` adds the traceback."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException, SystemExit, KeyboardInterrupt,
+                BrokenPipeError):
+            raise
+        except BaseException as e:  # noqa: BLE001 - the point of this class
+            internal_error(e)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def internal_error(e: BaseException) -> None:
+    from ..diagnostics import escape_controls
+
+    text = " ".join(str(e).split())[:300]
+    typer.echo(escape_controls(f"kreach: internal error: {type(e).__name__}"
+                               + (f": {text}" if text else "")
+                               + " (this is a bug in kreach; KREACH_DEBUG=1 shows where)"), err=True)
+    if os.environ.get("KREACH_DEBUG", "") not in ("", "0"):
+        traceback.print_exception(e, file=sys.stderr)
+
+
 app = typer.Typer(
+    cls=_Guarded,
     name="kreach",
     help="Static connectivity analysis for Kubernetes NetworkPolicies.",
     no_args_is_help=True,
@@ -22,8 +59,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: one line per command, metavars as written in the docs
 )
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class Level(str, Enum):
@@ -132,7 +167,7 @@ def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
                       schema=_pick(flags.schema, settings, "schema", True),
                       namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude,
                       **({"inputs": flags.inputs} if flags.inputs is not None else {}))
-    stdin_text = sys.stdin.read() if "-" in paths else None
+    stdin_text = read_stdin(paths)
     try:
         analysis = analyze(paths, options, stdin_text=stdin_text)
     except ValueError as e:  # e.g. an unsupported --k8s-version
@@ -145,6 +180,49 @@ def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
 def must_have_input(analysis, flags: InputFlags, settings) -> None:
     if analysis.is_empty or (_pick(flags.strict, settings, "strict", False) and analysis.has_errors):
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def read_stdin(paths) -> bytes | None:
+    """The bytes of standard input when ``-`` is among ``paths`` (the reader decodes them and
+    reports what is not UTF-8); None when stdin is closed or unreadable, which the reader
+    reports as a located error. At most one byte more than the file-size limit is read."""
+    if "-" not in paths:
+        return None
+    from ..inputs.limits import Limits
+
+    stream = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
+    if stream is None:
+        if sys.stdin is None:
+            return None
+        try:
+            text = sys.stdin.read()  # a test runner's text stream
+        except (OSError, ValueError):
+            return None
+        return text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    try:
+        return stream.read(Limits.from_env().max_file_bytes + 1)
+    except (OSError, ValueError):
+        return None
+
+
+def check_timeout(value: float | None) -> float | None:
+    """``--timeout``: a finite number of seconds above zero (inf, nan and negatives are usage
+    errors, not a solver told to wait forever or never)."""
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise typer.BadParameter(f"must be a finite number of seconds above 0, not {value}")
+    return value
+
+
+def timeout_seconds(flag: float | None, settings) -> float:
+    """The solver timeout: ``--timeout`` over [tool.kreach] ``timeout`` over 5 seconds; a
+    configured value that is not a finite positive number is bad input (exit 2)."""
+    value = _pick(flag, settings, "timeout", 5.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value <= 0:
+        typer.echo(f"kreach: error: [tool.kreach] timeout must be a finite number of seconds "
+                   f"above 0, not {value!r}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return float(value)
 
 
 def run() -> None:

@@ -14,7 +14,8 @@ from typing import List, Optional
 
 import typer
 
-from .app import EXCLUDE, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, VERBOSE, _pick, _report, _settings, setting_format
+from .app import (EXCLUDE, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, VERBOSE, _pick, _report, _settings,
+                  check_timeout, setting_format, timeout_seconds)
 from .io import emit
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -51,7 +52,7 @@ def check(
                                               help="Output format (default: text)."),
     output: Optional[Path] = OUTPUT,
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when assertions fail."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS", callback=check_timeout,
                                             help="Seconds per solver call (default 5)."),
     schema: Optional[bool] = SCHEMA,
     k8s_version: Optional[str] = K8S,
@@ -66,7 +67,7 @@ def check(
 
     settings = _settings()  # flags win over [tool.kreach], which wins over the defaults
     fmt = fmt or CheckFormat(setting_format(settings, tuple(f.value for f in CheckFormat), "text"))
-    options = CheckOptions(timeout_ms=int(_pick(timeout, settings, "timeout", 5.0) * 1000),
+    options = CheckOptions(timeout_ms=int(timeout_seconds(timeout, settings) * 1000),
                            schema=_pick(schema, settings, "schema", True),
                            k8s_version=_pick(k8s_version, settings, "k8s-version", None),
                            namespace=_pick(namespace, settings, "namespace", None),

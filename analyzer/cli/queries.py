@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
+from .app import (check_timeout, timeout_seconds, EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
                   SCHEMA, VERBOSE, InputFlags, _pick, _settings, app, load_input, must_have_input,
                   setting_format)
 from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
@@ -60,7 +60,7 @@ def _analyze_for_query(paths: Optional[List[str]], flags: InputFlags, settings):
 def _engine(analysis, timeout: Optional[float], settings):
     from ..query.engine import Engine, QueryOptions
 
-    seconds = _pick(timeout, settings, "timeout", 5.0)
+    seconds = timeout_seconds(timeout, settings)
     return Engine.from_analysis(analysis, QueryOptions(timeout_ms=int(seconds * 1000)))
 
 
@@ -80,7 +80,7 @@ def _locators(engine):
     return txt, js
 
 
-_TIMEOUT = typer.Option(None, "--timeout", metavar="SECONDS",
+_TIMEOUT = typer.Option(None, "--timeout", metavar="SECONDS", callback=check_timeout,
                         help="Seconds per solver call (default 5); beyond it the answer is 'unknown'.")
 _FORMAT = typer.Option(None, "--format", "-f", metavar="txt|json", help="Output format (default: txt).")
 _PORT = typer.Option(None, "--port", "-p", metavar="PORT", help="Only this destination port.")

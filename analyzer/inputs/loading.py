@@ -8,10 +8,12 @@ diagnostic.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -20,6 +22,8 @@ import yaml
 from ..diagnostics import Diagnostic
 from ..messages import diagnostic
 from ..source import STDIN, SourceRef
+from .kinds import MODELLED_KINDS, KindClass, classify, did_you_mean
+from .limits import Limits, LimitExceeded
 from .options import InputOptions
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python safe loader
@@ -28,6 +32,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Base = yaml.SafeLoader
 
 _SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
+_VALUE_TAG, _STR_TAG = "tag:yaml.org,2002:value", "tag:yaml.org,2002:str"
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]
@@ -49,7 +54,13 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             if tag is None:
                 if len(_SCALAR_TAGS) > 200_000:  # bound the memo on huge, varied inputs
                     _SCALAR_TAGS.clear()
-                tag = _SCALAR_TAGS[key] = super().resolve(kind, value, implicit)
+                tag = super().resolve(kind, value, implicit)
+                if tag == _VALUE_TAG:
+                    # YAML 1.1's "=" value key has no constructor in the safe loader, so a CRD's
+                    # `- =` enum entry would be an error; every YAML 1.2 reader and Kubernetes
+                    # read it as the string "="
+                    tag = _STR_TAG
+                _SCALAR_TAGS[key] = tag
             return tag
         return super().resolve(kind, value, implicit)
 
@@ -62,29 +73,35 @@ CONFIG_FILES = frozenset({"kreach.yaml", "kreach.yml", ".pre-commit-config.yaml"
 _DOC_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
 _DOC_END = re.compile(r"^\.\.\.[ \t]*$", re.MULTILINE)
 
-MODELLED_KINDS = frozenset({
-    "Namespace", "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
-    "CronJob", "ReplicationController", "Service", "NetworkPolicy",
-    "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "Node",
-})
-
-
 _T = "tag:yaml.org,2002:"
-_STR, _INT, _BOOL, _NULL, _MAP, _SEQ, _FLOAT, _TIMESTAMP = (
-    _T + t for t in ("str", "int", "bool", "null", "map", "seq", "float", "timestamp"))
-_SAFE = yaml.constructor.SafeConstructor()
+_STR, _INT, _BOOL, _NULL, _MAP, _SEQ, _FLOAT, _TIMESTAMP, _VALUE = (
+    _T + t for t in ("str", "int", "bool", "null", "map", "seq", "float", "timestamp", "value"))
+_SCALAR_KEY_TAGS = (_STR, _INT, _BOOL, _NULL, _FLOAT, _TIMESTAMP)
+_BOOLS = yaml.constructor.SafeConstructor.bool_values
+_ConstructorError = yaml.constructor.ConstructorError
 
 
-def construct(node: Any) -> Any:
+def construct(node: Any, limits: Limits | None = None) -> Any:
     """Python data from a composed YAML node, as ``yaml.safe_load`` would build it, but faster
-    (no generic constructor dispatch), and with timestamps kept as strings, as Kubernetes reads
-    them. Merge keys and recursive aliases take the safe constructor's path."""
+    (no generic constructor dispatch), with timestamps kept as strings, as Kubernetes reads them,
+    and within ``limits`` (nesting depth, alias expansions: :class:`LimitExceeded`). Merge keys
+    and complex keys take the safe constructor's path. An explicit tag that does not fit its
+    node (``!!int [1]``, ``!!int abc``) is a :class:`yaml.YAMLError`, as with ``safe_load``."""
     if node is None:
         return None
+    ctx = _Context(limits or Limits())
     try:
-        return _build(node, {})
-    except (_Fallback, RecursionError):
-        return _SAFE.construct_document(node)
+        return _build(node, ctx, 1)
+    except _Fallback:
+        _measure(node, ctx.limits)
+        try:
+            return yaml.constructor.SafeConstructor().construct_document(node)
+        except RecursionError:
+            raise LimitExceeded(ctx.limits.exceeded("max_depth"), node.start_mark.line) from None
+        except yaml.YAMLError:
+            raise
+        except Exception as e:  # a value the safe constructor cannot convert
+            raise _ConstructorError(None, None, _short(e), node.start_mark) from None
 
 
 class _Fallback(Exception):
@@ -100,39 +117,151 @@ class DuplicateKey(Exception):
         self.key, self.line = key, line
 
 
-def _build(node: Any, memo: dict[int, Any]) -> Any:
+class _Context:
+    """State of one document's construction: built collections by node (a second visit is an
+    alias), and how many nodes aliases have expanded to so far."""
+
+    __slots__ = ("memo", "sizes", "aliased", "limits")
+
+    def __init__(self, limits: Limits) -> None:
+        self.memo: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.aliased = 0
+        self.limits = limits
+
+    def alias(self, node: Any) -> None:
+        """Count the nodes an alias to ``node`` stands for. The built value is shared, but every
+        later stage (validation, null removal) walks it as if written out: a 1 KB alias bomb
+        would cost gigabytes there."""
+        self.aliased += _expanded_size(node, self.sizes)
+        if self.aliased > self.limits.max_alias_nodes:
+            raise LimitExceeded(self.limits.exceeded("max_alias_nodes"), node.start_mark.line)
+
+
+def _wrong_node(node: Any, tag: str) -> _ConstructorError:
+    kind = {"scalar": "a scalar", "sequence": "a sequence", "mapping": "a mapping"}.get(
+        getattr(node, "id", ""), "a node")
+    return _ConstructorError(None, None, f"tag !!{tag.removeprefix(_T)} cannot apply to {kind}",
+                             node.start_mark)
+
+
+def _build(node: Any, ctx: _Context, depth: int) -> Any:
     tag = node.tag
     if tag == _STR:
-        return node.value
+        v = node.value
+        if type(v) is str:
+            return v
+        raise _wrong_node(node, tag)
     if tag == _MAP or tag == _SEQ:
-        hit = memo.get(id(node))
+        hit = ctx.memo.get(id(node))
         if hit is not None:
+            ctx.alias(node)
             return hit
+        if depth > ctx.limits.max_depth:
+            raise LimitExceeded(ctx.limits.exceeded("max_depth"), node.start_mark.line)
         if tag == _SEQ:
-            out: Any = [_build(x, memo) for x in node.value]
+            if type(node) is not yaml.SequenceNode:
+                raise _wrong_node(node, tag)
+            out: Any = [_build(x, ctx, depth + 1) for x in node.value]
         else:
+            if type(node) is not yaml.MappingNode:
+                raise _wrong_node(node, tag)
             out = {}
             for k, v in node.value:
-                if k.tag not in (_STR, _INT, _BOOL, _NULL, _FLOAT, _TIMESTAMP):
+                if k.tag not in _SCALAR_KEY_TAGS:
                     raise _Fallback  # merge keys (<<) and complex keys
-                key = _build(k, memo)
+                key = _build(k, ctx, depth + 1)
                 if key in out:
                     raise DuplicateKey(key, k.start_mark.line)
-                out[key] = _build(v, memo)
-        memo[id(node)] = out
+                out[key] = _build(v, ctx, depth + 1)
+        ctx.memo[id(node)] = out
         return out
+    v = node.value
+    if type(v) is not str:  # every other tag the safe loader knows is a scalar's
+        if tag in _SCALAR_KEY_TAGS:
+            raise _wrong_node(node, tag)
+        return _other(node, ctx)
     if tag == _INT:
-        v = node.value
-        return int(v) if v.isdigit() else _SAFE.construct_yaml_int(node)
+        if v.isdigit():
+            return int(v)
+        try:
+            return _SAFE.construct_yaml_int(node)
+        except ValueError:
+            raise _ConstructorError(None, None, f"{v!r} is not an integer", node.start_mark) from None
     if tag == _NULL:
         return None
     if tag == _BOOL:
-        return node.value.lower() in ("yes", "true", "on")
+        b = _BOOLS.get(v.lower())
+        if b is None:
+            raise _ConstructorError(None, None, f"{v!r} is not a boolean", node.start_mark)
+        return b
     if tag == _TIMESTAMP:
-        return node.value
+        return v
     if tag == _FLOAT:
-        return _SAFE.construct_yaml_float(node)
-    return _SAFE.construct_object(node, deep=True)
+        try:
+            return _SAFE.construct_yaml_float(node)
+        except ValueError:
+            raise _ConstructorError(None, None, f"{v!r} is not a number", node.start_mark) from None
+    return _other(node, ctx)
+
+
+def _other(node: Any, ctx: _Context) -> Any:
+    """Any other tag (``!!binary``, ``!!set``, ``!!omap``, an unknown ``!custom``): exactly what
+    the safe constructor makes of it, or its error."""
+    _measure(node, ctx.limits)
+    try:
+        return yaml.constructor.SafeConstructor().construct_document(node)
+    except yaml.YAMLError:
+        raise
+    except RecursionError:
+        raise LimitExceeded(ctx.limits.exceeded("max_depth"), node.start_mark.line) from None
+    except Exception as e:
+        raise _ConstructorError(None, None, _short(e), node.start_mark) from None
+
+
+_SAFE = yaml.constructor.SafeConstructor()  # stateless for the scalar conversions used above
+
+
+def _children(node: Any) -> list:
+    if type(node) is yaml.MappingNode:
+        return [c for pair in node.value for c in pair]
+    return node.value if type(node) is yaml.SequenceNode else []
+
+
+def _expanded_size(node: Any, sizes: dict[int, int]) -> int:
+    """Nodes under ``node`` (itself included) with every alias written out; iterative, memoised
+    by node, for a node whose construction has finished (so it holds no cycle)."""
+    stack = [(node, False)]
+    while stack:
+        n, children_done = stack.pop()
+        if id(n) in sizes:
+            continue
+        kids = [c for c in _children(n) if type(c) is not yaml.ScalarNode]
+        if children_done:
+            sizes[id(n)] = 1 + len(_children(n)) - len(kids) + sum(sizes[id(c)] for c in kids)
+        else:
+            stack.append((n, True))
+            stack.extend((c, False) for c in kids if id(c) not in sizes)
+    return sizes[id(node)]
+
+
+def _measure(node: Any, limits: Limits) -> None:
+    """Depth and alias expansions of a node tree that may hold cycles (a recursive alias), for
+    the safe constructor's path: :class:`LimitExceeded` when over a limit."""
+    expanded = 0
+    seen: set[int] = set()
+    stack = [(node, 1)]
+    while stack:
+        n, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise LimitExceeded(limits.exceeded("max_depth"), n.start_mark.line)
+        if id(n) in seen:
+            expanded += 1
+            if expanded > limits.max_alias_nodes:
+                raise LimitExceeded(limits.exceeded("max_alias_nodes"), n.start_mark.line)
+        elif type(n) is not yaml.ScalarNode:
+            seen.add(id(n))
+        stack.extend((c, depth + 1) for c in _children(n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +401,12 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
     """Expand directories recursively (manifest suffixes only, sorted); keep files as given.
 
     A walk skips hidden and dependency directories (:data:`SKIPPED_DIRS`, virtualenvs) and
-    whatever matches an ``exclude`` glob, and says so once (KR050)."""
+    whatever matches an ``exclude`` glob, and says so once (KR050).
+
+    In a walked directory only regular files are read (a FIFO or a link to ``/dev/zero`` named
+    ``*.yaml`` would hang or never end); a file named explicitly is read whatever it is, so
+    ``kreach list <(kubectl get ...)`` works. Unlistable directories and broken or looping
+    symbolic links are reported, never skipped in silence."""
     files: list[str] = []
     diags: list[Diagnostic] = []
     skipped: list[str] = []
@@ -281,7 +415,13 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
             files.append(STDIN)
         elif os.path.isdir(p):
             found = []
-            for root, dirs, names in os.walk(p):
+
+            def unlistable(e: OSError) -> None:
+                where = e.filename or p
+                diags.append(diagnostic("KR012", SourceRef(str(where)),
+                                        detail=f"{where}: {e.strerror or e}"))
+
+            for root, dirs, names in os.walk(p, onerror=unlistable):
                 dirs.sort()
                 if is_render_unit(names):  # a chart or kustomization: read as one, rendered
                     found.append(root)
@@ -297,13 +437,21 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
                 dirs[:] = keep
                 for n in sorted(names):
                     rel = os.path.relpath(os.path.join(root, n), p).replace(os.sep, "/")
-                    if _is_input_name(n) and not (exclude and _excluded(rel, exclude)):
-                        found.append(os.path.join(root, n))
+                    if not _is_input_name(n) or (exclude and _excluded(rel, exclude)):
+                        continue
+                    full = os.path.join(root, n)
+                    problem = _not_regular(full)
+                    if problem is None:
+                        found.append(full)
+                    else:
+                        diags.append(problem)
             if not found:
                 diags.append(diagnostic("KR005", SourceRef(p), detail=f"directory {p}"))
             files += found
         elif os.path.exists(p):
             files.append(p)
+        elif os.path.islink(p):
+            diags.append(_link_problem(p))
         else:
             diags.append(diagnostic("KR007", SourceRef(p), detail=p))
     if skipped:
@@ -311,6 +459,35 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
         diags.append(diagnostic("KR050", None, count=len(skipped),
                                 ies="y" if len(skipped) == 1 else "ies", detail=shown))
     return files, diags
+
+
+def _not_regular(path: str) -> Diagnostic | None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return _link_problem(path)
+    if stat.S_ISREG(mode):
+        return None
+    what = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or
+            stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    if os.path.islink(path):
+        what += f", reached through a symbolic link to {os.path.realpath(path)}"
+    return diagnostic("KR011", SourceRef(path), detail=what)
+
+
+def _link_problem(path: str) -> Diagnostic:
+    """The true reason a path that is listed cannot be opened: a symbolic link loop, a link to
+    nothing, or an error reading the link."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return diagnostic("KR013", SourceRef(path), detail=f"{path}: symbolic link loop")
+        if os.path.islink(path):
+            return diagnostic("KR013", SourceRef(path),
+                              detail=f"{path} points to {os.readlink(path)!r}, which does not exist")
+        return diagnostic("KR002", SourceRef(path), detail=f"{e.strerror or e}")
+    return diagnostic("KR007", SourceRef(path), detail=path)
 
 
 def _is_input_name(name: str) -> bool:
@@ -347,16 +524,19 @@ def split_documents(text: str) -> list[Chunk]:
     return chunks
 
 
-def load_paths(paths: Sequence[str], stdin_text: str | None = None,
-               inputs: InputOptions | None = None, exclude: Sequence[str] = ()) -> LoadResult:
-    """Read every manifest under ``paths`` (``-`` is stdin, whose text is ``stdin_text``);
-    Terraform (``.tf``, plan and state JSON), charts and kustomizations as ``inputs`` says;
-    directory walks leave out what matches a glob of ``exclude``."""
+def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
+               inputs: InputOptions | None = None, exclude: Sequence[str] = (),
+               limits: Limits | None = None) -> LoadResult:
+    """Read every manifest under ``paths`` (``-`` is stdin, whose content is ``stdin_text``:
+    text, or bytes decoded here as UTF-8; None when stdin could not be read); Terraform (``.tf``,
+    plan and state JSON), charts and kustomizations as ``inputs`` says; directory walks leave
+    out what matches a glob of ``exclude``; within ``limits`` (default: :meth:`Limits.from_env`)."""
+    limits = limits or Limits.from_env()
     locator = Locator()
     inputs = inputs or InputOptions()
     files, diags = discover(paths, exclude)
     manifests: list[Manifest] = []
-    for item in _load_files(files, stdin_text, locator, inputs):
+    for item in _load_files(files, stdin_text, locator, inputs, limits):
         (manifests if isinstance(item, Manifest) else diags).append(item)
     if files and not manifests and not any(d.code == "KR005" for d in diags):
         where = ", ".join(paths) if paths else "the input"
@@ -365,8 +545,8 @@ def load_paths(paths: Sequence[str], stdin_text: str | None = None,
     return LoadResult(tuple(manifests), tuple(diags), locator, len(files))
 
 
-def _load_files(files: list[str], stdin_text: str | None, locator: Locator,
-                inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
+def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locator,
+                inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
     """Each file by its kind: directories found by discover are charts or kustomizations;
     ``.tf`` files are read together, one Terraform module per directory."""
     modules: dict[str, list[str]] = {}
@@ -376,16 +556,17 @@ def _load_files(files: list[str], stdin_text: str | None, locator: Locator,
         elif f != STDIN and os.path.isdir(f):
             from .render import read_unit
 
-            yield from _built(read_unit(f, inputs, locator), locator)
+            yield from _built(read_unit(f, inputs, locator), locator, limits)
         else:
-            yield from _load_file(f, stdin_text, locator, inputs)
+            yield from _load_file(f, stdin_text, locator, inputs, limits)
     if modules:
         from .hcl import read_modules
 
-        yield from _built(read_modules(modules, inputs), locator)
+        yield from _built(read_modules(modules, inputs), locator, limits)
 
 
-def _built(items: Iterable[Any], locator: Locator) -> Iterator[Manifest | Diagnostic]:
+def _built(items: Iterable[Any], locator: Locator,
+           limits: Limits | None = None) -> Iterator[Manifest | Diagnostic]:
     """Objects another reader built, ``(body, source, lines)``, through the same gate as the
     manifests read here; rendered text ``(name, text)`` through the YAML reader."""
     for item in items:
@@ -393,7 +574,7 @@ def _built(items: Iterable[Any], locator: Locator) -> Iterator[Manifest | Diagno
             yield item
         elif len(item) == 2:
             name, text = item
-            yield from _load_text(name, text, locator, InputOptions())
+            yield from _load_text(name, text, locator, InputOptions(), limits or Limits.from_env())
         else:
             body, source, lines = item
             if lines:
@@ -401,46 +582,99 @@ def _built(items: Iterable[Any], locator: Locator) -> Iterator[Manifest | Diagno
             yield from _objects(body, source, locator)
 
 
-def _read_text(path: str, stdin_text: str | None) -> str:
-    if path == STDIN:
-        return (stdin_text or "").replace("\r\n", "\n")
+_PROBE = 64 * 1024  # the first read: enough to tell a binary file before reading it all
+
+
+def _read_bytes(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path`` (:class:`LimitExceeded` beyond); a file with a NUL
+    byte in its first 64 KiB is refused before the rest is read (``/dev/zero``)."""
     with open(path, "rb") as fh:
-        data = fh.read()
-    if b"\x00" in data:
-        raise ValueError("binary file (contains NUL bytes)")
-    return data.decode("utf-8-sig").replace("\r\n", "\n")
+        data = fh.read(min(_PROBE, limit + 1))
+        if b"\x00" in data:
+            raise ValueError("binary file (contains NUL bytes)")
+        if len(data) > limit:
+            raise LimitExceeded("its size")
+        if len(data) == min(_PROBE, limit + 1):
+            data += fh.read(limit + 1 - len(data))
+    if len(data) > limit:
+        raise LimitExceeded("its size")
+    return data
 
 
-def _load_file(path: str, stdin_text: str | None, locator: Locator,
-               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
+def _read_text(path: str, stdin_text: str | bytes | None, limits: Limits) -> str:
+    if path == STDIN:
+        if stdin_text is None:
+            raise OSError("standard input is closed")
+        data = stdin_text
+        if len(data) > limits.max_file_bytes:
+            raise LimitExceeded("its size")
+    else:
+        data = _read_bytes(path, limits.max_file_bytes)
+    if isinstance(data, bytes):
+        if b"\x00" in data:
+            raise ValueError("binary file (contains NUL bytes)")
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            raise _NotUtf8(f"not UTF-8: byte 0x{data[e.start]:02x} on line {line}", line) from None
+    return data.replace("\r\n", "\n")
+
+
+class _NotUtf8(ValueError):
+    def __init__(self, text: str, line: int) -> None:
+        super().__init__(text)
+        self.line = line
+
+
+def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
+               inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
     try:
-        text = _read_text(path, stdin_text)
-    except (OSError, ValueError) as e:  # UnicodeDecodeError is a ValueError
+        text = _read_text(path, stdin_text, limits)
+    except LimitExceeded:
+        yield diagnostic("KR010", SourceRef(path), detail="the file",
+                         limit=limits.exceeded("max_file_bytes"), skipped="the whole file")
+        return
+    except _NotUtf8 as e:
+        yield diagnostic("KR002", SourceRef(path, e.line), detail=str(e))
+        return
+    except (OSError, ValueError) as e:
         yield diagnostic("KR002", SourceRef(path), detail=_short(e))
         return
-    yield from _load_text(path, text, locator, inputs)
+    yield from _load_text(path, text, locator, inputs, limits)
 
 
-def _load_text(path: str, text: str, locator: Locator,
-               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
+def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,
+               limits: Limits) -> Iterator[Manifest | Diagnostic]:
     if not text.strip():
         yield diagnostic("KR006", SourceRef(path))
         return
     if path.lower().endswith(".json") or (path == STDIN and text.lstrip().startswith("{")):
-        yield from _load_json(path, text, locator, inputs)
+        yield from _load_json(path, text, locator, inputs, limits)
         return
     chunks = split_documents(text)
     locator.remember(path, chunks)
+    if len(chunks) > limits.max_documents:
+        first = chunks[limits.max_documents]
+        yield diagnostic("KR010", SourceRef(path, first.first_line, first.index),
+                         detail=f"the file ({len(chunks):,} documents)",
+                         limit=limits.exceeded("max_documents"),
+                         skipped=f"everything from document {first.index + 1} on")
+        chunks = chunks[: limits.max_documents]
     templated = 0
     for chunk in chunks:
         if not chunk.text.strip() or _only_comments(chunk.text):
             continue
         try:
-            node = yaml.compose(chunk.text, Loader=_Loader)
-            doc = construct(node)
+            node = _compose(chunk.text, limits)
+            doc = construct(node, limits)
         except DuplicateKey as e:
             yield diagnostic("KR009", SourceRef(path, chunk.first_line + e.line, chunk.index),
                              key=e.key)
+            continue
+        except LimitExceeded as e:
+            yield diagnostic("KR010", SourceRef(path, chunk.first_line + e.line, chunk.index),
+                             detail="this document", limit=e.detail, skipped="the document")
             continue
         except yaml.YAMLError as e:
             if "{{" in chunk.text:  # a Helm template: one hint for the file, not a wall of KR001
@@ -460,9 +694,55 @@ def _load_text(path: str, text: str, locator: Locator,
         yield diagnostic("KR723", SourceRef(path, 1), count=templated)
 
 
-def _load_json(path: str, text: str, locator: Locator,
-               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
-    locator.remember(path, [Chunk(text, 1, 0)])
+# libyaml composes nested collections recursively in C: about 20,000 levels overflow the stack
+# and kill the process. Any text below this bound is safe without looking closer.
+_C_SAFE_DEPTH = 5_000
+
+
+def _compose(text: str, limits: Limits) -> Any:
+    """``yaml.compose`` that never overflows the C stack: a text that could nest deeper than
+    :data:`_C_SAFE_DEPTH` is first measured with the (iterative) event parser."""
+    if len(text) > _C_SAFE_DEPTH and _nesting_bound(text) > _C_SAFE_DEPTH:
+        depth = 0
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limits.max_depth:
+                    raise LimitExceeded(limits.exceeded("max_depth"), event.start_mark.line)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    return yaml.compose(text, Loader=_Loader)
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound of the nesting depth of a YAML text: block collections nest only by
+    indenting (at most two levels per column: ``- - x``, ``a:`` then ``- x``), flow collections
+    only by brackets."""
+    longest = max(map(len, text.split("\n")))
+    return 2 * longest + 2 + text.count("[") + text.count("{")
+
+
+def _json_depth_over(doc: Any, limit: int) -> bool:
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+# Escaped UTF-16 surrogates are valid JSON but not valid YAML; the locator reads a JSON file
+# with the YAML parser (to find the line of a field), so they are replaced there by a stand-in.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?")
+
+
+def _load_json(path: str, text: str, locator: Locator, inputs: InputOptions,
+               limits: Limits) -> Iterator[Manifest | Diagnostic]:
+    locator.remember(path, [Chunk(_SURROGATE_ESCAPE.sub(r"\\ufffd", text), 1, 0)])
     try:
         doc = json.loads(text, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as e:
@@ -471,10 +751,19 @@ def _load_json(path: str, text: str, locator: Locator,
     except DuplicateKey as e:
         yield diagnostic("KR009", SourceRef(path, 1, 0), key=e.key)
         return
+    except RecursionError:
+        too_deep = True
+    else:
+        too_deep = (text.count("[") + text.count("{") > limits.max_depth
+                    and _json_depth_over(doc, limits.max_depth))
+    if too_deep:
+        yield diagnostic("KR010", SourceRef(path, 1, 0), detail="the JSON document",
+                         limit=limits.exceeded("max_depth"), skipped="the file")
+        return
     from .terraform_json import is_terraform_json, read as read_terraform
 
     if is_terraform_json(doc):
-        yield from _built(read_terraform(path, text, doc, inputs.plan_side), locator)
+        yield from _built(read_terraform(path, text, doc, inputs.plan_side), locator, limits)
         return
     yield from _objects(doc, SourceRef(path, 1, 0), locator)
 
@@ -491,7 +780,7 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _objects(doc: Any, source: SourceRef, locator: Locator,
              implied: tuple[str, str] | None = None) -> Iterator[Manifest | Diagnostic]:
     if not isinstance(doc, dict):
-        yield diagnostic("KR003", source, detail=f"a {type(doc).__name__}, not a mapping")
+        yield diagnostic("KR018", source, detail=_a(doc))
         return
     kind, api = doc.get("kind"), doc.get("apiVersion")
     if implied and kind is None and api is None:
@@ -511,8 +800,18 @@ def _objects(doc: Any, source: SourceRef, locator: Locator,
                                if not isinstance(v, str) or not v)
         yield diagnostic("KR003", source, detail=f"no {missing}")
         return
-    if kind not in MODELLED_KINDS:
-        yield diagnostic("KR004", source, kind=kind)
+    kind_class = classify(api, kind)
+    if kind_class is not KindClass.MODELLED:
+        meta = doc.get("metadata")
+        name = _display_name(meta if isinstance(meta, dict) else {})
+        if kind_class is KindClass.CHANGES_REACHABILITY:
+            yield diagnostic("KR015", source, kind=kind, name=name, api=api)
+        elif kind_class is KindClass.CREATES_PODS:
+            yield diagnostic("KR017", source, kind=kind, name=name)
+        elif (suggestion := did_you_mean(kind)) is not None:
+            yield diagnostic("KR016", source, kind=kind, suggestion=suggestion)
+        else:
+            yield diagnostic("KR004", source, kind=kind)
         return
     meta = doc.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
@@ -520,6 +819,63 @@ def _objects(doc: Any, source: SourceRef, locator: Locator,
     ns = meta.get("namespace")
     yield Manifest(api, kind, name if isinstance(name, str) else "",
                    ns if isinstance(ns, str) and ns else None, doc, source)
+
+
+def _display_name(meta: Mapping[str, Any]) -> str:
+    name, ns = meta.get("name"), meta.get("namespace")
+    name = name if isinstance(name, str) and name else "<unnamed>"
+    return f"{ns}/{name}" if isinstance(ns, str) and ns else name
+
+
+def _a(value: Any) -> str:
+    what = {list: "a sequence", str: "a string", int: "an integer", float: "a number",
+            bool: "a boolean"}.get(type(value))
+    return what or f"a {type(value).__name__}"
+
+
+def _only_directives(text: str) -> bool:
+    """Blank lines, comments and directives only. A %TAG directive would matter only for
+    custom tags, which safe loading rejects anyway; the default YAML version is the same."""
+    return all(not ln.strip() or ln.lstrip().startswith(("#", "%")) for ln in text.splitlines())
+
+
+def _only_comments(text: str) -> bool:
+    return all(not ln.strip() or ln.lstrip().startswith("#") or ln.strip() == "---"
+               for ln in text.splitlines())
+
+
+def _content_offset(text: str) -> int:
+    """Lines from the chunk start to its first content line (skipping '---', blanks, comments)."""
+    for i, ln in enumerate(text.splitlines()):
+        s = ln.strip()
+        if s and not s.startswith("#") and s != "---":
+            return i
+    return 0
+
+
+def _mark_line(e: yaml.YAMLError, text: str = "") -> int:
+    """0-based line of a YAML error; an error found at the end of the text (an unclosed
+    bracket, say) is placed where the construct it was reading began."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    if mark is None:
+        return 0
+    context = getattr(e, "context_mark", None)
+    if context is not None and text and mark.line >= text.rstrip("\n").count("\n") + 1:
+        return context.line
+    return mark.line
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    problem = getattr(e, "problem", None)
+    context = getattr(e, "context", None)
+    if problem:
+        return f"{problem}" + (f" ({context})" if context else "")
+    return _short(e)
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
 
 
 def with_namespace(manifests: Sequence[Manifest], namespace: str) -> tuple[Manifest, ...]:

@@ -115,10 +115,10 @@ Endpoint = WorkloadRef | PodRef | PodSelection | Addresses | NewPod | NameRef
 INTERNET = Addresses(ALL_IPS, "internet")
 
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
-_NAME_RE = re.compile(rf"^{_NAME}$")
-_WORKLOAD_RE = re.compile(rf"^({_NAME})/({_NAME})(\[([A-Za-z]+)\])?$")
-_POD_RE = re.compile(rf"^({_NAME})/pod/({_NAME})$")
-_BARE_RE = re.compile(rf"^({_NAME})(\[([A-Za-z]+)\])?$")
+_NAME_RE = re.compile(rf"^{_NAME}\Z")
+_WORKLOAD_RE = re.compile(rf"^({_NAME})/({_NAME})(\[([A-Za-z]+)\])?\Z")
+_POD_RE = re.compile(rf"^({_NAME})/pod/({_NAME})\Z")
+_BARE_RE = re.compile(rf"^({_NAME})(\[([A-Za-z]+)\])?\Z")
 _KEY_RE = re.compile(rf"({_NAME}/)?{_NAME}")
 _VALUE_RE = re.compile(rf"({_NAME})?")
 
@@ -163,7 +163,7 @@ def parse_endpoint(text: str) -> Endpoint:
         "ns:nslabels/podlabels, *, internet, a CIDR, or new:ns[:labels]")
 
 
-_ADDRESS_CHARS = re.compile(r"^[0-9a-fA-F:.]+(/\d+)?$")
+_ADDRESS_CHARS = re.compile(r"^[0-9a-fA-F:.]+(/\d+)?\Z")
 
 
 def _addresses(s: str) -> Addresses | None:
@@ -174,7 +174,7 @@ def _addresses(s: str) -> Addresses | None:
     try:
         ipaddress.ip_network(s, strict=False)
     except ValueError as e:
-        if re.match(r"^(\d{1,3}\.){3}\d{1,3}(/\d+)?$", s) or s.count(":") >= 2:
+        if re.match(r"^(\d{1,3}\.){3}\d{1,3}(/\d+)?\Z", s) or s.count(":") >= 2:
             raise EndpointError(f"{s!r} is not a valid address or CIDR: {e}") from None
         return None
     return Addresses(IntervalSet.span(*cidr_interval(s)), s)
