@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # networkx is imported only when a graph is built
 
 from .diagnostics import Diagnostic, Severity, has_errors, sort_key
 from .engine.evaluate import Reachability, evaluate
+from .inputs.limits import Limits
 from .inputs.loading import Locator, load_paths, with_namespace
 from .inputs.options import InputOptions
 from .model.cluster import Cluster, build_cluster
@@ -29,6 +30,7 @@ class Options:
     inputs: InputOptions = InputOptions()  # Terraform variables, plan side, rendering
     namespace: str | None = None  # namespace of namespaced objects that name none (kubectl -n)
     exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
+    limits: Limits | None = None  # None: the defaults, or KREACH_MAX_* from the environment
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,10 @@ class Analysis:
 
 
 def analyze(paths: Sequence[str], options: Options = Options(), *,
-            stdin_text: str | None = None) -> Analysis:
+            stdin_text: str | bytes | None = None) -> Analysis:
+    limits = options.limits or Limits.from_env()
     loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
-                        exclude=options.exclude)
+                        exclude=options.exclude, limits=limits)
     from .inputs.validation import validate_manifests
 
     manifests = loaded.manifests
@@ -76,7 +79,7 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         manifests = with_namespace(manifests, options.namespace)
     checked = validate_manifests(manifests, loaded.locator, k8s_version=options.k8s_version,
                                  schema=options.schema)
-    model = build_cluster(checked.manifests)
+    model = build_cluster(checked.manifests, limits)
     reach = evaluate(model.cluster)
     diags = sorted(loaded.diagnostics + checked.diagnostics + model.diagnostics, key=sort_key)
     return Analysis(model.cluster, reach, tuple(diags), loaded.locator, options,

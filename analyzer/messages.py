@@ -74,6 +74,9 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     # --- semantic notes ---------------------------------------------------------------------
     "KR203": (Severity.WARNING, "pod {name} is defined twice (first at {detail}); this one is "
                                 "ignored"),
+    "KR204": (Severity.INFO, "{kind} {name} asks for {count} replicas; {made} of them are modelled, "
+                             "as replicas of one template are identical for reachability "
+                             "({limit})"),
     "KR201": (Severity.WARNING, "{kind} {name} uses hostNetwork: kreach applies NetworkPolicies to it "
                                 "as written, but whether the network plugin enforces them for "
                                 "host-network pods is implementation-defined (docs/semantics.md)"),

@@ -41,7 +41,7 @@ DESCRIPTION = {
     "max_file_bytes": "bytes per file",
     "max_documents": "documents per file",
     "max_alias_nodes": "alias expansions per document",
-    "max_depth": "nesting depth",
+    "max_depth": "levels of nesting",
     "max_pods_per_workload": "pods per workload",
 }
 
@@ -70,8 +70,7 @@ class Limits:
 
     def exceeded(self, name: str) -> str:
         """The text that names limit ``name`` and how to raise it."""
-        return (f"the limit of {getattr(self, name):,} {DESCRIPTION[name]} "
-                f"(raise it with {ENV[name]}=N)")
+        return f"the limit of {getattr(self, name):,} {DESCRIPTION[name]} ({ENV[name]}=N raises it)"
 
 
 class LimitExceeded(Exception):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..diagnostics import Diagnostic
+from ..inputs.limits import Limits
 from ..inputs.loading import Manifest
 from ..messages import diagnostic
 from .connset import V6_BASE, address_text, address_value
@@ -171,8 +172,12 @@ class ModelResult:
 # --- building ----------------------------------------------------------------------------
 
 
-def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
+def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -> ModelResult:
+    """The cluster the manifests describe. A controller's replicas are all made from one
+    template, so they are identical for reachability: at most ``limits.max_pods_per_workload``
+    of them are made (``replicas: 2147483647`` must not mean two billion objects)."""
     manifests = list(manifests)
+    max_pods = (limits or Limits()).max_pods_per_workload
     diags: list[Diagnostic] = []
     declared: dict[str, Namespace] = {}
     pods: list[Pod] = []
@@ -219,7 +224,11 @@ def build_cluster(manifests: Iterable[Manifest]) -> ModelResult:
             if pod.host_network:
                 diags.append(diagnostic("KR201", m.source, kind="Pod", name=f"{ns}/{m.name}"))
         elif m.kind in WORKLOAD_KINDS:
-            w, wpods = _workload(m, ns)
+            w, wpods, wanted = _workload(m, ns, max_pods)
+            if wanted > len(wpods):
+                diags.append(diagnostic("KR204", m.source, kind=m.kind, name=f"{ns}/{m.name}",
+                                        count=f"{wanted:,}", made=len(wpods),
+                                        limit=(limits or Limits()).exceeded("max_pods_per_workload")))
             workloads[w.id] = w  # the controller's own manifest describes it best
             if w.id not in owners_with_pods:
                 add_pods(wpods)
@@ -274,7 +283,8 @@ def _container_ports(pod_spec: Any) -> tuple[ContainerPort, ...]:
 _REPLICATED = {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"}
 
 
-def _workload(m: Manifest, ns: str) -> tuple[Workload, list[Pod]]:
+def _workload(m: Manifest, ns: str, max_pods: int) -> tuple[Workload, list[Pod], int]:
+    """The workload, its pods (at most ``max_pods``), and how many pods it asks for."""
     spec = m.body.get("spec")
     if m.kind == "CronJob":
         template = _get(spec, "jobTemplate", "spec", "template")
@@ -292,8 +302,9 @@ def _workload(m: Manifest, ns: str) -> tuple[Workload, list[Pod]]:
         par = _get(spec, "parallelism")
         count = par if isinstance(par, int) and par > 1 else 1
     w = Workload(m.kind, ns, m.name, labels, m.source)
-    pods = [Pod(ns, f"{m.name}-{i}", w.id, labels, ports, host, m.source) for i in range(count)]
-    return w, pods
+    pods = [Pod(ns, f"{m.name}-{i}", w.id, labels, ports, host, m.source)
+            for i in range(min(count, max_pods))]
+    return w, pods, count
 
 
 def _owner(meta: Mapping[str, Any]) -> tuple[str, str] | None:
