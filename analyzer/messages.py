@@ -132,10 +132,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
                                 "run `{command} | kreach list -`, or pass --render"),
     "KR721": (Severity.ERROR, "--render: {tool} is not on PATH; render it yourself: "
                               "`{command} | kreach list -`"),
-    "KR722": (Severity.ERROR, "`{command}` failed (exit {code}): {detail}"),
-    "KR723": (Severity.WARNING, "template syntax ({{{{ }}}}) in a YAML file outside a chart: "
-                                "{count} document(s) skipped; render the templates and pipe them "
-                                "in (`helm template CHART | kreach list -`)"),
+    "KR722": (Severity.ERROR, "`{command}` failed (exit {status}): {detail}"),
+    "KR723": (Severity.WARNING, "{count} document(s) in {files} YAML file(s) hold template syntax "
+                                "({{{{ }}}}) outside a chart and are skipped (this file is the "
+                                "first): render them and pipe them in (`helm template CHART | "
+                                "kreach list -`)"),
 }
 
 

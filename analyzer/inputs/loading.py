@@ -549,6 +549,19 @@ def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locat
                 inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
     """Each file by its kind: directories found by discover are charts or kustomizations;
     ``.tf`` files are read together, one Terraform module per directory."""
+    templated: list[Diagnostic] = []
+    for item in _load_each(files, stdin_text, locator, inputs):
+        if isinstance(item, Diagnostic) and item.code == "KR723":
+            templated.append(item)  # one hint for all template files, not one per file
+        else:
+            yield item
+    if templated:
+        count = sum(int(d.message.split(" ", 1)[0]) for d in templated)
+        yield diagnostic("KR723", templated[0].source, count=count, files=len(templated))
+
+
+def _load_each(files: list[str], stdin_text: str | None, locator: Locator,
+               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
     modules: dict[str, list[str]] = {}
     for f in files:
         if f != STDIN and f.lower().endswith(TERRAFORM_SUFFIX):
@@ -691,7 +704,7 @@ def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,
         yield from _objects(doc, SourceRef(path, chunk.first_line + _content_offset(chunk.text), chunk.index),
                             locator)
     if templated:
-        yield diagnostic("KR723", SourceRef(path, 1), count=templated)
+        yield diagnostic("KR723", SourceRef(path, 1), count=templated, files=1)
 
 
 # libyaml composes nested collections recursively in C: about 20,000 levels overflow the stack
