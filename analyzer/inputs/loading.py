@@ -339,6 +339,28 @@ class Locator:
             node, best = found
         return best + chunk_line
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The YAML files whose text is kept."""
+        return tuple(self._chunks)
+
+    def numbered_lines(self, file: str) -> Iterator[tuple[int, str]]:
+        """(1-based line number, text) of every kept line of ``file``."""
+        for chunk in self._chunks.get(file) or ():
+            for i, text in enumerate(chunk.text.splitlines()):
+                yield chunk.first_line + i, text
+
+    def text_line(self, file: str, line: int) -> str | None:
+        """The text of 1-based ``line`` of ``file`` as it was read (comments included), or None
+        when that line was not kept (an unknown file, or a line outside every document)."""
+        for chunk in self._chunks.get(file) or ():
+            offset = line - chunk.first_line
+            if offset >= 0:
+                lines = chunk.text.splitlines()
+                if offset < len(lines):
+                    return lines[offset]
+        return None
+
     def _chunk(self, file: str, doc: int) -> Chunk | None:
         chunks = self._chunks.get(file) or []
         # chunk i has index i (split_documents numbers them in order)

@@ -97,6 +97,8 @@ class Service:
     selector: Labels | None
     ports: tuple[ServicePort, ...]
     source: SourceRef
+    type: str = "ClusterIP"  # spec.type
+    cluster_ips: tuple[str, ...] = ()  # spec.clusterIP(s), when set to an address
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,7 @@ class PortSpec:
     protocol: str = "TCP"
     port: int | str | None = None  # None: every port of the protocol; str: a named port
     end_port: int | None = None
+    protocol_given: bool = True  # False: the manifest left protocol out (TCP by default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,8 +372,13 @@ def _service(m: Manifest, ns: str) -> Service:
             tp = _get(p, "targetPort")
             ports.append(ServicePort(p["port"], tp if isinstance(tp, (int, str)) else None,
                                      str(_get(p, "protocol") or "TCP"), _get(p, "name")))
+    ips = [*_list(_get(spec, "clusterIPs")), _get(spec, "clusterIP")]
+    cluster_ips = tuple(dict.fromkeys(ip for ip in ips if isinstance(ip, str) and ip
+                                      and ip != "None"))
+    kind = _get(spec, "type")
     return Service(ns, m.name, labels_of(sel) if isinstance(sel, Mapping) else None,
-                   tuple(ports), m.source)
+                   tuple(ports), m.source, kind if isinstance(kind, str) else "ClusterIP",
+                   cluster_ips)
 
 
 def selector_from(obj: Any) -> LabelSelector:
@@ -401,7 +409,8 @@ def _port(obj: Mapping[str, Any]) -> PortSpec:
     end = obj.get("endPort")
     return PortSpec(str(obj.get("protocol") or "TCP"),
                     port if isinstance(port, (int, str)) else None,
-                    end if isinstance(end, int) else None)
+                    end if isinstance(end, int) else None,
+                    protocol_given=obj.get("protocol") is not None)
 
 
 def _rules(items: Any, direction: str) -> tuple[Rule, ...]:
