@@ -6,6 +6,7 @@ for a different meaning; retire it instead.
 KR0xx  reading input        KR1xx  validating objects        KR2xx  semantic notes
 KR3xx  assertion files (kreach check)
 KR70x  Terraform JSON       KR71x  Terraform HCL             KR72x  Helm and Kustomize
+KR500-KR529  lint settings, suppression comments and `kreach compare` inputs
 """
 
 from __future__ import annotations
@@ -137,6 +138,14 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
                                 "({{{{ }}}}) outside a chart and are skipped (this file is the "
                                 "first): render them and pipe them in (`helm template CHART | "
                                 "kreach list -`)"),
+    # --- lint and compare (KR500-KR529) --------------------------------------------------------
+    "KR501": (Severity.ERROR, "[tool.kreach.lint] {detail}"),
+    "KR502": (Severity.ERROR, "{where}: {code!r} is no lint code or prefix of one "
+                              "(see docs/lint.md)"),
+    "KR503": (Severity.WARNING, "suppression comment names {code!r}, which is no lint code or "
+                                "prefix of one; it suppresses nothing"),
+    "KR504": (Severity.INFO, "suppression comment for {codes} matched no finding"),
+    "KR510": (Severity.ERROR, "input {side} of the comparison holds nothing usable"),
 }
 
 

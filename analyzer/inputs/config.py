@@ -15,6 +15,9 @@ setting. Keys::
     namespace = "shop"        # namespace of objects that name none (kubectl -n)
     timeout = 5               # seconds per solver call
 
+    [tool.kreach.lint]        # `kreach lint` (see docs/lint.md and analyzer.lint.settings)
+    select = ["KRL"]
+
 An unknown key or a wrong value is an error located at its line, with the closest key named.
 """
 
@@ -41,6 +44,7 @@ KEYS: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "exclude": (list, None),
     "namespace": (str, None),
     "timeout": ((int, float), None),
+    "lint": (dict, None),  # [tool.kreach.lint], read by analyzer.lint.settings
 }
 
 
