@@ -140,9 +140,9 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
                                 "kreach list -`)"),
     # --- lint and compare (KR500-KR529) --------------------------------------------------------
     "KR501": (Severity.ERROR, "[tool.kreach.lint] {detail}"),
-    "KR502": (Severity.ERROR, "{where}: {code!r} is no lint code or prefix of one "
+    "KR502": (Severity.ERROR, "{where}: {pattern!r} is no lint code or prefix of one "
                               "(see docs/lint.md)"),
-    "KR503": (Severity.WARNING, "suppression comment names {code!r}, which is no lint code or "
+    "KR503": (Severity.WARNING, "suppression comment names {pattern!r}, which is no lint code or "
                                 "prefix of one; it suppresses nothing"),
     "KR504": (Severity.INFO, "suppression comment for {codes} matched no finding"),
     "KR510": (Severity.ERROR, "input {side} of the comparison holds nothing usable"),

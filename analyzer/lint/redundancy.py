@@ -196,7 +196,12 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 f"sends or accepts it)", ctx.rule_source(r.ref), policy=r.policy, rule=r.ref)
 
     policy_findings = list(_redundant_policies(ctx, cols, policies, view, removed))
+    # a policy reported as a whole speaks for its rules (unless only rules were asked for)
     gone = removed | {f.policy for f in policy_findings}
+    if not ctx.settings.enabled("KRL503"):
+        gone -= {f.policy for f in policy_findings}
+    if not ctx.settings.enabled("KRL504"):
+        gone -= removed
     findings += policy_findings
     findings += [f for f in rule_findings.values() if f.policy not in gone]
     findings += list(_vacuous(ctx, ev, policies, rules))
@@ -291,24 +296,21 @@ def _ports_within(ev: _Evaluator, r: _Rule, o: _Rule) -> bool:
     return all(ev.conn_at(r.rid, c).issubset(ev.conn_at(o.rid, c)) for c in iter_bits(receivers))
 
 
-def _signature(ev: _Evaluator, rs: list[_Rule]) -> tuple:
-    """What a policy's rules of one direction allow, canonically: per receiving class (or once,
-    without named ports) the union of (peer classes, ports) and (address atoms, ports)."""
+def _signature(ev: _Evaluator, rs: list[_Rule], selected: int, direction: str,
+               named: bool) -> tuple:
+    """What a policy's rules of one direction allow, canonically: the union of (peer classes,
+    ports) and (address atoms, ports); with named ports (``named``: in any policy compared),
+    ports are resolved on each receiving class."""
     t = ev.t
     if not rs:
         return ()
-    direction = rs[0].direction
-    named = any(t.rules[r.rid].rule.ports.named for r in rs)
     if direction == INGRESS:
-        views = [(c, c) for c in iter_bits(rs[0].selected)] if named else [(None, None)]
         out = []
-        for c, _ in views:
-            pods = [(t.rules[r.rid].peer_bits,
-                     ev.conn_at(r.rid, c) if c is not None else t.rules[r.rid].rule.ports.numeric)
-                    for r in rs]
-            ips = [(t.rules[r.rid].ip_bits,
-                    ev.conn_at(r.rid, c) if c is not None else t.rules[r.rid].rule.ports.numeric)
-                   for r in rs]
+        for c in (iter_bits(selected) if named else [None]):
+            def ports(r):
+                return t.rules[r.rid].rule.ports.numeric if c is None else ev.conn_at(r.rid, c)
+            pods = [(t.rules[r.rid].peer_bits, ports(r)) for r in rs]
+            ips = [(t.rules[r.rid].ip_bits, ports(r)) for r in rs]
             out.append((c, _canon(_union_regions(pods)), _canon(_union_regions(ips))))
         return tuple(out)
     pods: list = []
@@ -331,10 +333,13 @@ def _equivalent(ctx: LintContext, ev: _Evaluator, policies: list[NetworkPolicy],
         if len(group) < 2:
             continue
         seen: dict[tuple, NetworkPolicy] = {}
+        named = any(ev.t.rules[r.rid].rule.ports.named for p in group
+                    for r in by_policy.get(p.id, []))
         for p in group:
             rs = by_policy.get(p.id, [])
-            sig = tuple(_signature(ev, [r for r in rs if r.direction == d])
-                        for d in (INGRESS, EGRESS))
+            sel = dict((d, s) for d, s, _ in ctx.targets_of(p.id))
+            sig = tuple(_signature(ev, [r for r in rs if r.direction == d], sel.get(d, 0), d,
+                                   named) for d in (INGRESS, EGRESS))
             first = seen.setdefault(sig, p)
             if first is not p:
                 yield p, first

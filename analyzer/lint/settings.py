@@ -35,7 +35,7 @@ def _codes(value: Any, where: str, source: SourceRef | None,
         return None
     codes, unknown = expand(value)
     for u in unknown:
-        diags.append(diagnostic("KR502", source, where=where, code=u))
+        diags.append(diagnostic("KR502", source, where=where, pattern=u))
     return frozenset(codes)
 
 

@@ -47,7 +47,7 @@ def read_suppressions(locator: Locator) -> tuple[dict[tuple[str, int], Suppressi
             where = SourceRef(file, line)
             codes, unknown = expand([c for c in m.group(1).split(",") if c.strip()])
             for u in unknown:
-                diags.append(diagnostic("KR503", where, code=u or "(empty)"))
+                diags.append(diagnostic("KR503", where, pattern=u or "(empty)"))
             found[(file, line)] = Suppression(where, frozenset(codes), m.group(2).strip())
     return found, diags
 
