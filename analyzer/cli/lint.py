@@ -8,14 +8,15 @@ broken lint settings). Input diagnostics are always reported: a finding never hi
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, _pick, _report, _settings, app
+from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS,
+                  QUIET, SCHEMA, STRICT, VERBOSE, InputFlags, _report, _settings, app, load_input,
+                  must_have_input, setting_format)
 from .io import emit
 
 
@@ -38,61 +39,53 @@ def _split(values: Optional[List[str]]) -> Optional[List[str]]:
     return [c for v in values for c in v.split(",") if c.strip()]
 
 
-@app.command("lint")
+@app.command("lint", short_help="Findings a reviewer should see: baselines, holes, redundancy.")
 def lint_(
-    paths: List[str] = typer.Argument(..., help="Manifest files or directories ('-' for stdin)."),
-    fmt: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    paths: Optional[List[str]] = PATHS,
+    fmt: Optional[LintFormat] = typer.Option(None, "--format", "-f", metavar="text|json|github|sarif",
+                                             help="Output format (default: text)."),
+    output: Optional[Path] = OUTPUT,
     select: Optional[List[str]] = typer.Option(
-        None, "--select", help="Report only these codes or prefixes (comma-separated, repeatable)."),
+        None, "--select", metavar="CODES",
+        help="Report only these codes or prefixes (comma-separated, repeatable)."),
     ignore: Optional[List[str]] = typer.Option(
-        None, "--ignore", help="Never report these codes or prefixes (comma-separated, repeatable)."),
+        None, "--ignore", metavar="CODES",
+        help="Never report these codes or prefixes (comma-separated, repeatable)."),
     fail_on: Optional[FailOn] = typer.Option(
-        None, "--fail-on", help="Lowest severity that makes the exit status 1 (default: warning)."),
+        None, "--fail-on", metavar="error|warning|info",
+        help="Lowest severity that makes the exit status 1 (default: warning)."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
-    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict",
-                                          help="Exit 2 if any input error was found."),
-    k8s_version: Optional[str] = typer.Option(None, "--k8s-version",
-                                              help="Kubernetes version of the schemas (default: latest)."),
-    schema: Optional[bool] = typer.Option(None, "--schema/--no-schema",
-                                          help="Validate objects against the Kubernetes JSON schemas."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only error diagnostics."),
+    strict: Optional[bool] = STRICT,
+    k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA,
+    namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Lint NetworkPolicies: missing baselines, selectors matching nothing, allow-all holes,
     DNS, redundant/shadowed/equivalent/vacuous policies. Exit 0 clean, 1 findings, 2 bad input."""
-    from ..analysis import Options, analyze
     from ..diagnostics import Severity
     from ..lint import lint, lint_settings
     from ..writers.lint_formats import render_lint
 
     settings = _settings()
-    table = settings.get("lint")
-    lint_cfg, cfg_diags = lint_settings(table, source=settings.source, select=_split(select),
-                                        ignore=_split(ignore),
+    lint_cfg, cfg_diags = lint_settings(settings.get("lint"), source=settings.source,
+                                        select=_split(select), ignore=_split(ignore),
                                         fail_on=fail_on.value if fail_on else None)
+    _report(cfg_diags, quiet=False)
     if any(d.severity is Severity.ERROR for d in cfg_diags):
-        _report(cfg_diags, quiet=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    strict_v = _pick(strict, settings, "strict", False)
-    options = Options(k8s_version=_pick(k8s_version, settings, "k8s-version", None),
-                      schema=_pick(schema, settings, "schema", True))
-    stdin_text = sys.stdin.read() if "-" in paths else None
-    try:
-        analysis = analyze(paths, options, stdin_text=stdin_text)
-    except ValueError as e:  # e.g. an unsupported --k8s-version
-        typer.echo(f"kreach: error: {e}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    report = lint(analysis, lint_cfg)
-    diags = tuple(cfg_diags) + report.diagnostics
-    if fmt in (LintFormat.text,):  # the other formats carry them
-        _report(diags, quiet)
-    elif fmt is not LintFormat.text:
-        _report([d for d in diags if d.severity is Severity.ERROR], quiet=True)
+    fmt_v = fmt.value if fmt else setting_format(settings, tuple(f.value for f in LintFormat), "text")
+    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose)
+    analysis = load_input(paths, flags, settings)
     if analysis.is_empty:
-        raise typer.Exit(EXIT_BAD_INPUT)
-    emit(render_lint(report, fmt.value), output)
-    if strict_v and analysis.has_errors:
-        raise typer.Exit(EXIT_BAD_INPUT)
+        must_have_input(analysis, flags, settings)
+    report = lint(analysis, lint_cfg)
+    own = [d for d in report.diagnostics if d not in analysis.diagnostics]
+    _report(own, quiet)  # suppression comments; the input's were reported by load_input
+    emit(render_lint(report, fmt_v), output)
+    must_have_input(analysis, flags, settings)
     if report.failing() and not exit_zero:
         raise typer.Exit(EXIT_FINDINGS)
     raise typer.Exit(EXIT_OK)

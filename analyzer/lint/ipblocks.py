@@ -1,8 +1,8 @@
 """KRL402/KRL403: ipBlocks that cover addresses the cluster itself hands out.
 
-Pods are meant to be selected by labels: pod IPs are ephemeral, and whether an ipBlock matches
-pod traffic is implementation-defined (the API reference intends ipBlock for cluster-external
-addresses). A Service ClusterIP in an egress ipBlock never matches: kube-proxy rewrites the
+Pods are meant to be selected by labels: an ipBlock matches a pod by its IP (docs/semantics.md),
+but pod IPs are ephemeral — the pod recreated tomorrow has another address, and its old one may go
+to a different pod — so the Concept page keeps ipBlocks for cluster-external addresses. A Service ClusterIP in an egress ipBlock never matches: kube-proxy rewrites the
 destination to a pod IP before policies see the packet. Addresses come from the input
 (``status.podIP(s)`` of Pods, ``spec.clusterIP(s)`` of Services); ipBlocks that span a whole
 address family are left to KRL302.
@@ -26,7 +26,8 @@ def _address(ip: str) -> int | None:
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    pods = [(f"{p.namespace}/{p.name}", ip, _address(ip)) for p in ctx.cluster.pods for ip in p.ips]
+    pods = [(f"{p.namespace}/{p.name}", text, n) for p in ctx.cluster.pods
+            for n, text in zip(p.ips, p.ip_texts)]
     services = [(f"{s.namespace}/{s.name}", ip, _address(ip)) for s in ctx.cluster.services
                 for ip in s.cluster_ips]
     pods = [x for x in pods if x[2] is not None]
@@ -48,7 +49,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 hit = [f"{name} ({ip})" for name, ip, n in pods if _inside(n, block)]
                 if hit:
                     yield ctx.finding("KRL402", f"{ref}: ipBlock {text} covers the IP of pod "
-                                      f"{name_list(hit)}; select pods by labels instead",
+                                      f"{name_list(hit)}: it matches that pod only while the pod "
+                                      f"keeps that address; select pods by labels instead",
                                       where, policy=p, rule=ref)
                 hit = [f"{name} ({ip})" for name, ip, n in services if _inside(n, block)]
                 if hit:

@@ -173,7 +173,10 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             "KRL502", f"{r.ref} is shadowed by {by.ref} ({ctx.rule_source(by.ref)}): every "
             f"connection it allows, that rule allows too", ctx.rule_source(r.ref),
             policy=r.policy, rule=r.ref, related=(by.ref,))
-    for r in reversed(live):
+    # with admin policies (ANP/BANP) a connection is decided tier by tier; the columns here
+    # evaluate NetworkPolicies alone, so removal is not judged then (docs/lint.md)
+    judge_removal = not getattr(tables, "adm_count", 0)
+    for r in reversed(live) if judge_removal else ():
         if r.rid in view.drop:
             continue
         info = tables.rules[r.rid]
@@ -195,7 +198,8 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 f"input (other rules already allow all it allows, or the other side never "
                 f"sends or accepts it)", ctx.rule_source(r.ref), policy=r.policy, rule=r.ref)
 
-    policy_findings = list(_redundant_policies(ctx, cols, policies, view, removed))
+    policy_findings = (list(_redundant_policies(ctx, cols, policies, view, removed))
+                       if judge_removal else [])
     # a policy reported as a whole speaks for its rules (unless only rules were asked for)
     gone = removed | {f.policy for f in policy_findings}
     if not ctx.settings.enabled("KRL503"):
