@@ -206,3 +206,22 @@ def test_metavars_read_like_the_docs():
     assert "[PATH...]" in out and "--protocol TCP|UDP|SCTP" in out and "-f, --format txt|json" in out
     assert "reachable-from" in run("--help").stdout
     assert "exposure" in run("reachable-from", "--help").stdout
+
+
+# --- 7. CI paths are relative to the repository root ---------------------------------------------
+
+
+def test_ci_annotations_and_sarif_name_files_from_the_repository_root(project, monkeypatch):
+    deploy_dir = project / "deploy"
+    shutil.copytree(DEMO, deploy_dir / "manifests")
+    failing = (ROOT / "fixtures" / "failing" / "kreach.yaml").read_text()
+    (deploy_dir / "kreach.yaml").write_text(failing.replace("manifests: [../demo]", "manifests: [manifests]"))
+    monkeypatch.chdir(deploy_dir)
+    github = run("check", "--format", "github").stdout
+    files = set(re.findall(r"file=([^,]+),", github))
+    assert files == {"deploy/kreach.yaml", "deploy/manifests/policies-payments.yaml"}
+    sarif = json.loads(run("check", "--format", "sarif").stdout)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"]
+            for loc in r.get("locations", []) + r.get("relatedLocations", [])}
+    assert uris == files

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..assertions.results import CheckReport, Status
 from ..diagnostics import Severity
+from .ci_paths import repo_path
 
 
 def _data(text: str) -> str:
@@ -20,7 +21,7 @@ def command(level: str, message: str, file: str | None = None, line: int | None 
             title: str | None = None) -> str:
     props = []
     if file:
-        props.append(f"file={_prop(file)}")
+        props.append(f"file={_prop(repo_path(file))}")
         if line:
             props.append(f"line={line}")
     if title:

@@ -11,6 +11,7 @@ from ..assertions.loader import KIND_KEYS
 from ..assertions.results import CheckReport, Status
 from ..diagnostics import Severity
 from ..messages import CATALOGUE
+from .ci_paths import repo_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 KIND_HELP = {
@@ -25,7 +26,7 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def _location(file: str, line: int | None, message: str | None = None, id_: int | None = None) -> dict:
-    physical: dict = {"artifactLocation": {"uri": file.replace("\\", "/"), "uriBaseId": "%SRCROOT%"}}
+    physical: dict = {"artifactLocation": {"uri": repo_path(file), "uriBaseId": "%SRCROOT%"}}
     if line:
         physical["region"] = {"startLine": line}
     loc: dict = {"physicalLocation": physical}
@@ -71,7 +72,7 @@ def to_sarif(report: CheckReport) -> dict:
                "level": "error" if r.status is Status.FAILED else "warning",
                "message": {"text": text},
                "locations": [_location(a.source.file, a.source.line)],
-               "partialFingerprints": {"kreachAssertion/v1": f"{a.source.file}:{a.name}"}}
+               "partialFingerprints": {"kreachAssertion/v1": f"{repo_path(a.source.file)}:{a.name}"}}
         if related:
             res["relatedLocations"] = related
         results.append(res)
@@ -81,7 +82,7 @@ def to_sarif(report: CheckReport) -> dict:
         "runs": [{
             "tool": {"driver": {"name": "kreach", "version": __version__, "rules": rules}},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {
-                "text": "The directory kreach check ran in."}}},
+                "text": "The root of the repository kreach ran in."}}},
             "results": results,
         }],
     }
