@@ -81,9 +81,23 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
                                  schema=options.schema)
     model = build_cluster(checked.manifests, limits)
     reach = evaluate(model.cluster)
-    diags = sorted(loaded.diagnostics + checked.diagnostics + model.diagnostics, key=sort_key)
+    diags = sorted(loaded.diagnostics + checked.diagnostics + model.diagnostics
+                   + one_sided(model.cluster), key=sort_key)
     return Analysis(model.cluster, reach, tuple(diags), loaded.locator, options,
                     len(checked.manifests))
+
+
+def one_sided(cluster: Cluster) -> tuple[Diagnostic, ...]:
+    """Input with only one side of the question: policies but nothing they select (KR053), or
+    workloads but no policy (KR054, a note: everything is allowed, which may be the answer)."""
+    from .messages import diagnostic
+
+    policies = len(cluster.policies) + len(cluster.admin_policies)
+    if policies and not cluster.pods:
+        return (diagnostic("KR053", None, count=policies, ies="y" if policies == 1 else "ies"),)
+    if cluster.pods and not policies:
+        return (diagnostic("KR054", None),)
+    return ()
 
 
 __all__ = ["Analysis", "InputOptions", "Options", "analyze", "Severity"]

@@ -42,6 +42,14 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR017": (Severity.INFO, "{kind} {name} creates pods through its operator; kreach does not "
                              "see those pods; skipped"),
     "KR018": (Severity.ERROR, "document is {detail}, not a mapping (kubectl rejects it); skipped"),
+    "KR052": (Severity.ERROR, "nothing in {detail} is of a kind kreach models (workloads, Pods, "
+                              "Services, Namespaces, network policies): {count} object{s} of other "
+                              "kinds, nothing to analyse"),
+    "KR053": (Severity.WARNING, "the input holds {count} network polic{ies} but no pod or workload "
+                                "they could select: answers can only be about pods that do not "
+                                "exist yet; add the workloads' manifests (Deployments, ...)"),
+    "KR054": (Severity.INFO, "the input holds no network policy: every pod accepts and opens "
+                             "every connection"),
     # --- validating objects ------------------------------------------------------------------
     "KR101": (Severity.ERROR, "{kind} {name}: schema violation at {path}: {detail}; object skipped"),
     "KR102": (Severity.WARNING, "{kind} {name}: schema violation at {path}: {detail} "

@@ -151,7 +151,7 @@ def test_skipped_objects_are_one_summary_line_and_verbose_lists_them(project):
     (project / "all.yaml").write_text("---\n".join(docs))
     quiet = run("list", "all.yaml")
     assert quiet.exit_code == 0
-    assert [ln for ln in quiet.stderr.splitlines() if "info" in ln] == [
+    assert [ln for ln in quiet.stderr.splitlines() if "KR051" in ln] == [
         "info[KR051]: skipped 4 objects of 2 kinds kreach does not model: ConfigMap (3), "
         "Secret (1); -v lists them"]
     verbose = run("list", "all.yaml", "-v")
@@ -225,3 +225,29 @@ def test_ci_annotations_and_sarif_name_files_from_the_repository_root(project, m
             for r in sarif["runs"][0]["results"]
             for loc in r.get("locations", []) + r.get("relatedLocations", [])}
     assert uris == files
+
+
+# --- 9. empty or one-sided input says so ---------------------------------------------------------
+
+
+def test_policies_without_workloads_warn_and_exposure_does_not_pretend_to_answer(project):
+    shutil.copy(DEMO / "policies-shop.yaml", project / "policies.yaml")
+    listed = run("list", "policies.yaml")
+    assert listed.exit_code == 0
+    assert "warning[KR053]: the input holds 8 network policies but no pod or workload" in listed.stderr
+    exposed = run("exposure", "policies.yaml")
+    assert exposed.exit_code == 2 and "no exposure found" not in exposed.stdout
+    assert "exposure is about workloads" in exposed.stderr
+
+
+def test_a_directory_of_kinds_kreach_does_not_model_says_so(project):
+    (project / "cm.yaml").write_text("---\n".join(CONFIGMAP.format(name=n) for n in "ab"))
+    result = run("list", ".")
+    assert result.exit_code == 2
+    assert "error[KR052]: nothing in . is of a kind kreach models" in result.stderr
+    assert "2 objects of other kinds" in result.stderr
+
+
+def test_workloads_without_policies_are_noted_as_all_allowed(project):
+    (project / "app.yaml").write_text(deploy("web", "shop"))
+    assert "info[KR054]: the input holds no network policy" in run("list", "app.yaml").stderr

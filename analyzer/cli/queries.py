@@ -224,6 +224,10 @@ def exposure_(
     analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
                                                     quiet=quiet, verbose=verbose,
                                inputs=input_options(var, var_file, render_, helm_values)), settings)
+    if not analysis.cluster.pods:  # "no exposure found" would read as a result; it is not one
+        typer.echo("kreach: error: exposure is about workloads, and the input holds no pod or "
+                   "workload; add the workloads' manifests", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     engine = _engine(analysis, timeout, settings)
     directions = DIRECTIONS if direction is Direction.both else (direction.value,)
     report = exposure(engine, directions, min_severity.value)

@@ -562,8 +562,13 @@ def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
         (manifests if isinstance(item, Manifest) else diags).append(item)
     if files and not manifests and not any(d.code == "KR005" for d in diags):
         where = ", ".join(paths) if paths else "the input"
-        diags.append(diagnostic("KR005", SourceRef(paths[0]) if len(paths) == 1 else None,
-                                detail=where))
+        at = SourceRef(paths[0]) if len(paths) == 1 else None
+        others = sum(1 for d in diags if d.code == "KR004")
+        if others:  # objects, but none of a kind kreach models: say that, not "no manifests"
+            diags.append(diagnostic("KR052", at, detail=where, count=others,
+                                    s="" if others == 1 else "s"))
+        else:
+            diags.append(diagnostic("KR005", at, detail=where))
     return LoadResult(tuple(manifests), tuple(diags), locator, len(files))
 
 
