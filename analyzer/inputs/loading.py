@@ -563,7 +563,7 @@ def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
     if files and not manifests and not any(d.code == "KR005" for d in diags):
         where = ", ".join(paths) if paths else "the input"
         at = SourceRef(paths[0]) if len(paths) == 1 else None
-        others = sum(1 for d in diags if d.code == "KR004")
+        others = sum(1 for d in diags if d.code in ("KR004", "KR015", "KR016", "KR017"))
         if others:  # objects, but none of a kind kreach models: say that, not "no manifests"
             diags.append(diagnostic("KR052", at, detail=where, count=others,
                                     s="" if others == 1 else "s"))
