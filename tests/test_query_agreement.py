@@ -17,7 +17,9 @@ import os
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from analyzer.engine.compile import compile_policies
+from analyzer.engine.admin import compile_cluster
+from analyzer.model.admin import (ALLOW, BANP, CNP, DENY, PASS, ANP, AdminPeer, AdminPolicy,
+                                  AdminPort, AdminRule)
 from analyzer.model.connset import cidr_interval
 from analyzer.engine.evaluate import evaluate
 from analyzer.model.cluster import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, IPBlock,
@@ -46,6 +48,7 @@ SAMPLE_PORTS = (53, 80, 81, 443, 8080)
 SAMPLE_ADDRESSES = ("10.1.2.3", "10.2.0.1", "192.168.1.7", "8.8.8.8", "2001:db8:1::5",
                     "2001:db8:2::5", "fe80::1")
 
+PROTOCOLS_BY_CODE = ("SCTP", "TCP", "UDP")  # analyzer.query.encoding.PROTO_CODE order
 labels_st = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3)
 
 
@@ -129,6 +132,68 @@ def clusters(draw) -> Cluster:
     return Cluster(namespaces, tuple(workloads), tuple(pods), (), tuple(policies))
 
 
+def wide_selectors():
+    """Admin policies are cluster-wide: mostly broad selectors, so they meet pods often."""
+    return st.one_of(st.just(LabelSelector()), st.just(LabelSelector()), selectors())
+
+
+@st.composite
+def admin_peers(draw, direction) -> AdminPeer:
+    kind = draw(st.sampled_from(("namespaces", "pods") + (("networks",) if direction == EGRESS else ())))
+    if kind == "namespaces":
+        return AdminPeer(kind, namespace_selector=draw(wide_selectors()))
+    if kind == "pods":
+        return AdminPeer(kind, namespace_selector=draw(wide_selectors()), pod_selector=draw(selectors()))
+    return AdminPeer(kind, networks=tuple(sorted(draw(st.sets(st.sampled_from(CIDRS), min_size=1,
+                                                                max_size=2)))))
+
+
+@st.composite
+def admin_ports(draw) -> AdminPort:
+    kind = draw(st.sampled_from(("number", "range", "name")))
+    if kind == "name":
+        return AdminPort(named=draw(st.sampled_from(PORT_NAMES)))
+    lo = draw(st.sampled_from(PORT_NUMBERS))
+    return AdminPort(draw(st.sampled_from(PROTOCOLS)), lo,
+                     lo if kind == "number" else lo + draw(st.integers(1, 100)))
+
+
+@st.composite
+def admin_policies(draw, kind: str, name: str, priority: int | None) -> AdminPolicy:
+    actions = (ALLOW, DENY) if kind == BANP else (ALLOW, DENY, PASS)
+    tier = "Baseline" if kind == BANP else draw(st.sampled_from(("Admin", "Baseline"))) \
+        if kind == CNP else "Admin"
+    rules = {}
+    for direction in (INGRESS, EGRESS):
+        out = []
+        for i in range(draw(st.integers(0, 3))):
+            action = draw(st.sampled_from(actions))
+            ports = draw(st.one_of(st.none(), st.lists(admin_ports(), min_size=1, max_size=2)))
+            out.append(AdminRule(direction, i, None, action, action,
+                                 tuple(draw(st.lists(admin_peers(direction), min_size=1, max_size=2))),
+                                 tuple(ports) if ports else None))
+        rules[direction] = tuple(out)
+    subject_pods = draw(selectors()) if draw(st.booleans()) else LabelSelector()
+    return AdminPolicy(kind, name, tier, priority, draw(wide_selectors()), subject_pods,
+                       rules[INGRESS], rules[EGRESS], SRC)
+
+
+@st.composite
+def admin_clusters(draw) -> Cluster:
+    """A generated cluster plus AdminNetworkPolicies / ClusterNetworkPolicies (distinct
+    priorities) and maybe a BaselineAdminNetworkPolicy; some pods on the host network."""
+    cluster = draw(clusters())
+    prios = draw(st.permutations((1, 2, 3, 4)))
+    admin = [draw(admin_policies(draw(st.sampled_from((ANP, CNP))), f"a{i}", prios[i]))
+             for i in range(draw(st.integers(1, 3)))]
+    if draw(st.booleans()):
+        admin.append(draw(admin_policies(BANP, "default", None)))
+    pods = tuple(Pod(p.namespace, p.name, p.workload, p.labels, p.ports,
+                     draw(st.booleans()) if i == 0 else False, p.source)
+                 for i, p in enumerate(cluster.pods))
+    return Cluster(cluster.namespaces, cluster.workloads, pods, (), cluster.policies, tuple(admin))
+
+
 def concrete_answers(cluster: Cluster):
     """(src, dst, protocol, port) -> allowed, from the class engine."""
     reach = evaluate(cluster)
@@ -166,7 +231,7 @@ def concrete_answers(cluster: Cluster):
 
 
 def _assert_agree(cluster: Cluster, options: QueryOptions, sample) -> None:
-    engine = Engine(cluster, compile_policies(cluster.policies), options=options)
+    engine = Engine(cluster, compile_cluster(cluster), options=options)
     expected = concrete_answers(cluster)
     for key in sample(sorted(expected)):
         src, dst, proto, port = key
@@ -192,7 +257,7 @@ def test_symbolic_encoding_of_known_pods_agrees_too(cluster, rnd):
 
 @given(clusters())
 def test_any_port_question_agrees_with_the_union_of_ports(cluster):
-    engine = Engine(cluster, compile_policies(cluster.policies))
+    engine = Engine(cluster, compile_cluster(cluster))
     reach = evaluate(cluster)
     cls = reach.index.pod_class
     for i, p in enumerate(cluster.pods):
@@ -206,3 +271,62 @@ def test_any_port_question_agrees_with_the_union_of_ports(cluster):
                     assert edge.conns.allows(w.protocol, w.port)
 
 
+
+
+@settings(max_examples=15)
+@given(admin_clusters(), st.randoms(use_true_random=False))
+def test_z3_and_class_engine_agree_with_admin_policies(cluster, rnd):
+    """Admin, NetworkPolicy and Baseline tiers, Pass, per-port fall-through, networks peers,
+    host-network pods: both engines decide alike."""
+    _assert_agree(cluster, QueryOptions(), lambda keys: rnd.sample(keys, min(len(keys), 60)))
+
+
+def _z3_differs(engine: Engine, src: str, dst: str, conns) -> str | None:
+    """One solver call per pair: is there a protocol and port where the Z3 encoding and the
+    class engine's connection set disagree? Returns the differing flow, or None."""
+    import z3
+    from analyzer.query.can import bind, sides
+    from analyzer.query.encoding import Flow, as_z3, disj
+
+    bs, bd = bind(engine, engine.resolve(src), "src"), bind(engine, engine.resolve(dst), "dst")
+    flow = Flow.fresh()
+    eg, ing = sides(engine, bs.term, bd.term, flow)
+    allows = as_z3(conj_all(s.allows for s in (eg, ing) if s is not None))
+    concrete = as_z3(disj(*[flow.in_ports(p, ports) for p, ports in conns.by_protocol]))
+    solver = z3.Solver()
+    solver.add(*bs.domain, *bd.domain, *flow.domain(None, None), allows != concrete)
+    if solver.check() == z3.sat:
+        m = solver.model()
+        return f"{PROTOCOLS_BY_CODE[m.eval(flow.proto, True).as_long()]} {m.eval(flow.port, True)}"
+    return None
+
+
+def conj_all(xs):
+    from analyzer.query.encoding import conj
+    return conj(*xs)
+
+
+@settings(max_examples=25)
+@given(admin_clusters())
+def test_every_port_agrees_with_admin_policies(cluster):
+    """Per pod pair, one solver call looks for any protocol and port where the two engines
+    differ: the tiers' per-port fall-through is checked on every port, not on samples."""
+    from analyzer.model.connset import NO_CONNECTIONS
+    engine = Engine(cluster, compile_cluster(cluster))
+    reach = evaluate(cluster)
+    cls = reach.index.pod_class
+    for i, p in enumerate(cluster.pods):
+        for j, q in enumerate(cluster.pods):
+            if i != j:
+                edge = reach.class_edges.get((cls[i], cls[j]))
+                src, dst = f"{p.namespace}/pod/{p.name}", f"{q.namespace}/pod/{q.name}"
+                where = _z3_differs(engine, src, dst, edge.conns if edge else NO_CONNECTIONS)
+                assert where is None, (f"{src} -> {dst}: engines differ on {where}\n"
+                                       f"{cluster.admin_policies}\n{cluster.policies}")
+
+
+@settings(max_examples=10)
+@given(admin_clusters(), st.randoms(use_true_random=False))
+def test_symbolic_encoding_agrees_with_admin_policies(cluster, rnd):
+    _assert_agree(cluster, QueryOptions(symbolic=True),
+                  lambda keys: rnd.sample(keys, min(len(keys), 20)))

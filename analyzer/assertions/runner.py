@@ -296,8 +296,13 @@ class Checker:
             if side is None or not side.applies or not side.blocks:
                 continue
             d = side.direction.lower()
+            if side.denied_by:
+                rules += [self.hit(r, "denies") for r in side.denied_by]
+                notes.append(f"{d} blocked: denied by " + "; ".join(str(r) for r in side.denied_by))
             rules += [self.hit(r, "isolates") for r in side.isolated_by]
-            notes.append(f"{d} blocked: isolated by " + "; ".join(str(r) for r in side.isolated_by))
+            if side.isolated_by or not side.denied_by:
+                notes.append(f"{d} blocked: isolated by "
+                             + "; ".join(str(r) for r in side.isolated_by))
             for m in side.mismatches[: self.options.max_examples]:
                 rules.append(self.hit(m.rule, "close"))
                 notes.append(f"{m.rule}: {m.expected} does not match {m.found}")

@@ -180,11 +180,56 @@ def _is_true(model: z3.ModelRef, f: Formula) -> bool:
 def _allowed_report(direction: str, side: Side | None, model: z3.ModelRef) -> SideReport:
     if side is None:
         return SideReport(direction, applies=False)
+    if side.admin:
+        return _tiered_report(direction, side, model)
     if not _is_true(model, side.isolated):
         return SideReport(direction, True, (), (default_ref(direction),))
     fired = tuple(sorted({r.ref for r, f in side.rules if _is_true(model, f)}))
     isolating = tuple(sorted(t.ref for t, sel in side.targets if _is_true(model, sel)))
     return SideReport(direction, True, isolating, fired)
+
+
+def _tiered_report(direction: str, side: Side, model: z3.ModelRef) -> SideReport:
+    """The rules that decide the witness in tier order: an admin Allow alone; after a Pass (or
+    no admin match) the NetworkPolicies, or when none isolates, the Baseline rule or the default.
+    A Pass that handed the connection on is named with what then allowed it."""
+    first = next((r for r, f in side.admin if r.tier == "Admin" and _is_true(model, f)), None)
+    refs: list = []
+    if first is not None:
+        if first.action == "Allow":
+            return SideReport(direction, True, (), (first.ref,))
+        refs.append(first.ref)  # a Pass (a Deny cannot be in an allowed witness)
+    isolating = tuple(sorted(t.ref for t, sel in side.targets if _is_true(model, sel)))
+    if _is_true(model, side.isolated):
+        refs += sorted({r.ref for r, f in side.rules if _is_true(model, f)})
+        return SideReport(direction, True, isolating, tuple(refs))
+    base = next((r for r, f in side.admin if r.tier != "Admin" and _is_true(model, f)), None)
+    if base is not None and base.action == "Allow":
+        refs.append(base.ref)
+    else:
+        if base is not None:
+            refs.append(base.ref)  # a Baseline Pass: on to the default
+        refs.append(default_ref(direction))
+    return SideReport(direction, True, (), tuple(refs))
+
+
+def _admin_blockers(engine: Engine, base, side: Side) -> tuple:
+    """The admin Deny rules that decide against some connection of the query (the first match
+    of the Admin tier, or of the Baseline tier where no NetworkPolicy isolates)."""
+    out = []
+    admin_first = side.first_matches("Admin")
+    reach_lower = conj(*[z3.Not(as_z3(f)) for r, f in admin_first if r.action != "Pass"])
+    for r, f in admin_first:
+        if r.action == "Deny" and _check(engine, *base, f)[0] == z3.sat:
+            out.append(r.ref)
+    for r, f in side.first_matches("Baseline"):
+        if r.action == "Deny" and _check(engine, *base, reach_lower, neg_f(side.isolated), f)[0] == z3.sat:
+            out.append(r.ref)
+    return tuple(out)
+
+
+def neg_f(f: Formula) -> Formula:
+    return (not f) if isinstance(f, bool) else z3.Not(f)
 
 
 def _witness(engine: Engine, b: Bound, model: z3.ModelRef):
@@ -260,9 +305,11 @@ def _denied(engine, head, base, bs: Bound, bd: Bound, eg: Side | None, ing: Side
         pod_b, other_b = (bs, bd) if side.direction == EGRESS else (bd, bs)
         iso = _selecting_targets(engine, base, side, pod_b)
         if side in blocking:
+            denied_by = _admin_blockers(engine, base, side) if side.admin else ()
             mism = _blame(engine, base, side, pod_b, other_b, iso, flow, protocol, port)
             reports[side.direction] = SideReport(side.direction, True,
-                                                 tuple(t.ref for t in iso), (), True, mism)
+                                                 tuple(t.ref for t in iso), (), True, mism,
+                                                 denied_by)
         else:
             reports[side.direction] = SideReport(side.direction, True, tuple(t.ref for t in iso))
     return Verdict(**head, answer=Answer.NO,

@@ -28,6 +28,7 @@ from typing import Iterable, Mapping, Sequence, Union
 import z3
 
 from ..engine.addresses import AddressAtoms
+from ..engine.admin import AdminCompiledRule
 from ..engine.compile import AnyPeer, CompiledPolicies, CompiledRule, IPPeer, PodPeer, PortMatcher, Target
 from ..model.connset import IntervalSet, PROTOCOLS, V4_MAX, V6_BASE
 from ..model.cluster import INGRESS, NAME_LABEL, Cluster
@@ -126,6 +127,7 @@ class Signature:
     labels: tuple[tuple[str, str], ...]
     ports: tuple[tuple[str, str, int], ...]  # (protocol, name, number)
     ips: tuple[int, ...] = ()  # one address per ipBlock-covered atom its IPs are in
+    host_network: bool = False  # admin policies never select host-network pods
 
     def port_numbers(self, protocol: str, name: str) -> tuple[int, ...]:
         return tuple(n for p, nm, n in self.ports if p == protocol and nm == name)
@@ -142,6 +144,10 @@ class ConcretePod:
     @property
     def namespaces(self) -> frozenset[str]:
         return frozenset({self.sig.namespace})
+
+    @property
+    def host_network(self) -> Formula:
+        return self.sig.host_network
 
     def in_namespace(self, name: str) -> Formula:
         return self.sig.namespace == name
@@ -176,6 +182,7 @@ class SymbolicPod:
 
     def __post_init__(self) -> None:
         self.ns = z3.Int(f"{self.name}.ns")
+        self.host_network = z3.Bool(f"{self.name}.hostNetwork")
 
     # variables are created on first use
     def label(self, key: str) -> tuple[z3.BoolRef, z3.ArithRef]:
@@ -259,7 +266,8 @@ class SymbolicPod:
         options = []
         for s in sigs:
             labels = dict(s.labels)
-            parts = [self.ns == e.ns_index[s.namespace]]
+            parts = [self.ns == e.ns_index[s.namespace],
+                     self.host_network if s.host_network else z3.Not(self.host_network)]
             for key in e.pod_keys:
                 has, val = self.label(key)
                 parts.append(conj(has, val == e.interner.id(labels[key])) if key in labels
@@ -286,7 +294,8 @@ class SymbolicPod:
         """A pod that does not exist yet: in ``namespace`` (None: any, existing or new), with
         labels meeting ``selector``, no known IP; everything else free."""
         e = self.encoding
-        parts: list[Formula] = [self.labels_match(selector)]
+        # a new pod is an ordinary pod (not on the host network), with no known IP
+        parts: list[Formula] = [self.labels_match(selector), z3.Not(self.host_network)]
         if e.pod_ips:
             parts += self._ips_are(())
         if namespace is not None and namespace in e.ns_index:
@@ -349,6 +358,17 @@ class Encoding:
                         pod_keys |= p.pod_selector.keys()
                         if p.namespace_selector is not None:
                             ns_keys |= p.namespace_selector.keys()
+        self.admin = compiled.admin
+        for t in self.admin:
+            pod_keys |= t.subject_pods.keys()
+            ns_keys |= t.subject_ns.keys()
+            for r in t.rules:
+                port_names.update(r.ports.named)
+                for p in r.peers:
+                    if isinstance(p, PodPeer):
+                        pod_keys |= p.pod_selector.keys()
+                        if p.namespace_selector is not None:
+                            ns_keys |= p.namespace_selector.keys()
         self.pod_keys = frozenset(pod_keys)
         self.ns_keys = frozenset(ns_keys)
         self.port_names = tuple(sorted(port_names))
@@ -373,7 +393,8 @@ class Encoding:
                          tuple(sorted({(p.protocol, p.name, p.number) for p in pod.ports
                                        if p.name and (p.protocol, p.name) in names})),
                          self.addresses.representatives(self.addresses.key_of(pod.ips))
-                         if pod.ips else ())
+                         if pod.ips else (),
+                         pod.host_network and bool(self.admin))
 
     def group(self, pod_indexes: Iterable[int]) -> dict[Signature, tuple[int, ...]]:
         out: dict[Signature, list[int]] = {}
@@ -408,6 +429,8 @@ class Encoding:
         if isinstance(other, AddressTerm):
             return [("pods", False)]
         parts: list[tuple[str, Formula]] = []
+        if peer.skip_host_network:
+            parts.append(("hostNetwork", neg(other.host_network)))
         if peer.namespace is not None:
             parts.append(("namespace", other.in_namespace(peer.namespace)))
         else:
@@ -445,7 +468,25 @@ class Encoding:
                 f = conj(sel, self.rule_allows(r, other, dst, flow))
                 if f is not False:
                     rules.append((r, f))
-        return Side(direction, disj(*[sel for _, sel in targets]), tuple(rules), tuple(targets))
+        admin = []
+        for t in self.admin:
+            if t.direction != direction:
+                continue
+            sel = self.admin_selects(t, pod)
+            if sel is False:
+                continue
+            for r in t.rules:
+                f = conj(sel, self.rule_allows(r, other, dst, flow))
+                if f is not False:
+                    admin.append((r, f))
+        return Side(direction, disj(*[sel for _, sel in targets]), tuple(rules), tuple(targets),
+                    tuple(admin))
+
+    def admin_selects(self, target, pod: PodTerm) -> Formula:
+        """An admin policy's subject: namespace and pod selectors, never a host-network pod.
+        Admin policies are cluster-wide: they apply in namespaces that do not exist yet too."""
+        return conj(neg(pod.host_network), pod.ns_matches(target.subject_ns),
+                    pod.labels_match(target.subject_pods))
 
 
 @dataclass(frozen=True)
@@ -457,8 +498,39 @@ class Side:
     isolated: Formula
     rules: tuple[tuple[CompiledRule, Formula], ...]
     targets: tuple[tuple[Target, Formula], ...] = ()  # the policies that may select the pod
+    # admin rules in evaluation order, each with "it matches this connection"
+    admin: tuple[tuple["AdminCompiledRule", Formula], ...] = ()
+
+    @property
+    def np_allows(self) -> Formula:
+        """The NetworkPolicy tier: allowed when not isolated or some rule allows."""
+        return disj(neg(self.isolated), *[f for _, f in self.rules])
+
+    def first_matches(self, tier: str) -> list[tuple["AdminCompiledRule", Formula]]:
+        """Each admin rule of ``tier`` with "it is the first of its tier to match"."""
+        out = []
+        none_before: Formula = True
+        for rule, m in self.admin:
+            if rule.tier != tier:
+                continue
+            f = conj(none_before, m)
+            if f is not False:
+                out.append((rule, f))
+            none_before = conj(none_before, neg(m))
+        return out
+
+    def decided(self, tier: str, action: str) -> Formula:
+        return disj(*[f for r, f in self.first_matches(tier) if r.action == action])
 
     @property
     def allows(self) -> Formula:
-        return disj(neg(self.isolated), *[f for _, f in self.rules])
+        """The tiered decision (see analyzer.engine.admin): Admin tier, then NetworkPolicies,
+        then (only when no NetworkPolicy isolates the pod) Baseline tier, then allowed."""
+        if not self.admin:
+            return self.np_allows
+        allow_a, deny_a = self.decided("Admin", "Allow"), self.decided("Admin", "Deny")
+        deny_b = self.decided("Baseline", "Deny")
+        lower = disj(conj(self.isolated, disj(*[f for _, f in self.rules])),
+                     conj(neg(self.isolated), neg(deny_b)))
+        return disj(allow_a, conj(neg(deny_a), lower))
 

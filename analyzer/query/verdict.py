@@ -84,6 +84,7 @@ class SideReport:
     allowed_by: tuple[RuleRef, ...] = ()
     blocks: bool = False
     mismatches: tuple[Mismatch, ...] = ()
+    denied_by: tuple[RuleRef, ...] = ()  # admin Deny rules that decide against the connection
 
 
 @dataclass(frozen=True)

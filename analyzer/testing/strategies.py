@@ -131,10 +131,96 @@ def _default_deny(namespace: str) -> dict:
 
 
 @st.composite
+def _admin_peer(draw, direction: str, v2: bool) -> dict:
+    kinds = ("namespaces", "pods") + (("networks",) if direction == "egress" else ())
+    kind = draw(st.sampled_from(kinds))
+    if kind == "namespaces":
+        return {"namespaces": draw(selectors(keys=("team",)))}
+    if kind == "pods":
+        return {"pods": {"namespaceSelector": draw(selectors(keys=("team",))),
+                         "podSelector": draw(selectors())}}
+    return {"networks": sorted(draw(st.sets(st.sampled_from(CIDRS), min_size=1, max_size=2)))}
+
+
+@st.composite
+def _admin_ports(draw, v2: bool) -> list[dict]:
+    out = []
+    for _ in range(draw(st.integers(1, 2))):
+        proto = draw(st.sampled_from(PROTOCOLS))
+        lo = draw(st.sampled_from(PORTS))
+        form = draw(st.sampled_from(("number", "range", "named")))
+        if v2:
+            if form == "named":
+                out.append({"destinationNamedPort": draw(st.sampled_from(PORT_NAMES))})
+            elif form == "number":
+                out.append({proto.lower(): {"destinationPort": {"number": lo}}})
+            else:
+                out.append({proto.lower(): {"destinationPort": {"range": {"start": lo, "end": lo + 100}}}})
+        elif form == "named":
+            out.append({"namedPort": draw(st.sampled_from(PORT_NAMES))})
+        elif form == "number":
+            out.append({"portNumber": {"protocol": proto, "port": lo}})
+        else:
+            out.append({"portRange": {"protocol": proto, "start": lo, "end": lo + 100}})
+    return out
+
+
+@st.composite
+def admin_policies(draw, kind: str = "AdminNetworkPolicy", name: str | None = None,
+                   priorities=(1, 2, 3)) -> dict:
+    """An AdminNetworkPolicy, BaselineAdminNetworkPolicy (always named ``default``) or
+    ClusterNetworkPolicy: either subject form, ordered rules of every action, every peer kind,
+    numeric, range and named ports."""
+    v2 = kind == "ClusterNetworkPolicy"
+    actions = {"AdminNetworkPolicy": ("Allow", "Deny", "Pass"),
+               "BaselineAdminNetworkPolicy": ("Allow", "Deny"),
+               "ClusterNetworkPolicy": ("Accept", "Deny", "Pass")}[kind]
+    if draw(st.booleans()):
+        subject: dict = {"namespaces": draw(selectors(keys=("team",)))}
+    else:
+        subject = {"pods": {"namespaceSelector": draw(selectors(keys=("team",))),
+                            "podSelector": draw(selectors())}}
+    spec: dict = {"subject": subject}
+    if kind != "BaselineAdminNetworkPolicy":
+        spec["priority"] = draw(st.sampled_from(priorities))
+    if v2:
+        spec["tier"] = draw(st.sampled_from(("Admin", "Baseline")))
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        rules = []
+        for _ in range(draw(st.integers(0, 3))):
+            rule: dict = {"action": draw(st.sampled_from(actions)),
+                          key: draw(st.lists(_admin_peer(direction, v2), min_size=1, max_size=2))}
+            if draw(st.booleans()):
+                rule["protocols" if v2 else "ports"] = draw(_admin_ports(v2))
+            rules.append(rule)
+        if rules:
+            spec[direction] = rules
+    version = "v1alpha2" if v2 else "v1alpha1"
+    return {"apiVersion": f"policy.networking.k8s.io/{version}", "kind": kind,
+            "metadata": {"name": "default" if kind == "BaselineAdminNetworkPolicy"
+                         else name or draw(_names("anp-"))},
+            "spec": spec}
+
+
+@st.composite
+def admin_sets(draw, max_admin: int = 3) -> list[dict]:
+    """Some ANPs (distinct priorities, so the order is defined), maybe a BANP, maybe CNPs."""
+    out: list[dict] = []
+    prios = draw(st.permutations((1, 2, 3, 4, 5)))
+    for i in range(draw(st.integers(0, max_admin))):
+        kind = draw(st.sampled_from(("AdminNetworkPolicy", "ClusterNetworkPolicy")))
+        out.append(draw(admin_policies(kind, name=f"adm-{i}", priorities=(prios[i],))))
+    if draw(st.booleans()):
+        out.append(draw(admin_policies("BaselineAdminNetworkPolicy")))
+    return out
+
+
+@st.composite
 def clusters(draw, namespaces=NAMESPACES, max_pods: int = 6, max_policies: int = 4,
-             default_deny: bool = False) -> list[dict]:
+             default_deny: bool = False, admin: bool = False) -> list[dict]:
     """Namespaces (labelled ``team``), pods and policies, with unique names. With
-    ``default_deny`` every namespace also gets a deny-all policy and no other policy."""
+    ``default_deny`` every namespace also gets a deny-all policy and no other policy; with
+    ``admin`` admin policies are drawn too (:func:`admin_sets`)."""
     objects: list[dict] = [
         {"apiVersion": "v1", "kind": "Namespace",
          "metadata": {"name": ns, "labels": draw(labels(keys=("team",), max_size=1))}}
@@ -146,7 +232,9 @@ def clusters(draw, namespaces=NAMESPACES, max_pods: int = 6, max_policies: int =
     else:
         n_pol = draw(st.integers(0, max_policies))
         objects += [draw(policies(namespaces, name=f"np-{i}")) for i in range(n_pol)]
+    if admin:
+        objects += draw(admin_sets())
     return objects
 
 
-__all__ = ["clusters", "labels", "pods", "policies", "selectors"]
+__all__ = ["admin_policies", "admin_sets", "clusters", "labels", "pods", "policies", "selectors"]

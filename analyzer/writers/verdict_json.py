@@ -42,6 +42,7 @@ def side(s: SideReport | None, locate: Locate) -> dict[str, Any] | None:
     return {"isolated_by": [rule(r, locate) for r in s.isolated_by],
             "allowed_by": [rule(r, locate) for r in s.allowed_by],
             "blocks": s.blocks,
+            "denied_by": [rule(r, locate) for r in s.denied_by],
             "mismatches": [{"rule": rule(m.rule, locate), "peer": m.peer, "part": m.part,
                             "expected": m.expected, "found": m.found} for m in s.mismatches]}
 
