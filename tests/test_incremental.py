@@ -70,3 +70,21 @@ def test_asking_for_no_change_is_an_error():
     base = evaluate(cluster_of(FIXTURES / "demo"))
     with pytest.raises(ValueError):
         apply_policy_change(base)
+
+
+ADMIN_CASES = [c for c in CASES if cluster_of(c).admin_policies]
+
+
+@pytest.mark.parametrize("case", ADMIN_CASES, ids=lambda p: p.name)
+def test_removing_then_restoring_each_admin_policy_is_a_full_evaluation_that_says_so(case):
+    from analyzer.engine.incremental import apply_admin_change
+
+    cluster = cluster_of(case)
+    base = evaluate(cluster)
+    for policy in cluster.admin_policies:
+        removed = apply_admin_change(base, remove=f"{policy.kind}/{policy.name}")
+        assert not removed.incremental
+        assert policy not in removed.reachability.cluster.admin_policies
+        assert pod_pairs(removed.reachability) == pod_pairs(evaluate(removed.reachability.cluster))
+        restored = apply_admin_change(removed.reachability, policy)
+        assert pod_pairs(restored.reachability) == pod_pairs(base)

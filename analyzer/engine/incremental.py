@@ -23,7 +23,9 @@ from dataclasses import dataclass, replace
 
 from .addresses import AddressAtoms
 from .classes import iter_bits, selector_keys
+from .admin import compile_cluster
 from .compile import CompiledPolicies, compile_policies
+from ..model.admin import AdminPolicy
 from ..model.connset import NO_CONNECTIONS, ConnectionSet
 from .evaluate import (Allowance, Reachability, _Evaluator, evaluate, evaluate_tables,
                        ip_partition)
@@ -76,7 +78,8 @@ def apply_policy_change(reach: Reachability, new: NetworkPolicy | None = None, *
     new_targets = compile_policies((new,)) if new is not None else CompiledPolicies((), ())
     compiled = CompiledPolicies(
         tuple(t for t in reach.compiled.ingress if t.policy != old_id) + new_targets.ingress,
-        tuple(t for t in reach.compiled.egress if t.policy != old_id) + new_targets.egress)
+        tuple(t for t in reach.compiled.egress if t.policy != old_id) + new_targets.egress,
+        reach.compiled.admin)  # the admin tiers are unchanged; evaluation consults them
 
     tables = reach.tables
     keys, names = selector_keys(new_targets)
@@ -143,6 +146,27 @@ def apply_policy_change(reach: Reachability, new: NetworkPolicy | None = None, *
                           after.iso_in, after.iso_eg, tables)
     changes.sort(key=lambda ch: (ch.src, ch.dst))
     return Recheck(result, tuple(changes), tuple(sorted(sides)), True)
+
+
+def apply_admin_change(reach: Reachability, new: AdminPolicy | None = None, *,
+                       remove: str | None = None) -> Recheck:
+    """Add or replace the admin policy ``new`` (AdminNetworkPolicy, BaselineAdminNetworkPolicy or
+    ClusterNetworkPolicy, matched by kind and name), or remove the one named ``remove``
+    ("Kind/name" or a bare name). Always a full evaluation (``incremental`` is False): an admin
+    rule can reorder decisions for any pair its subject and peers meet, across every tier."""
+    if new is None and remove is None:
+        raise ValueError("give an admin policy to add or replace, or the name of one to remove")
+    if new is not None:
+        gone = lambda p: p.kind == new.kind and p.name == new.name  # noqa: E731
+    else:
+        kind, _, name = remove.rpartition("/")
+        gone = lambda p: p.name == name and (not kind or p.kind == kind)  # noqa: E731
+    admin = tuple(p for p in reach.cluster.admin_policies if not gone(p))
+    if new is not None:
+        admin += (new,)
+    cluster = replace(reach.cluster, admin_policies=admin)
+    compiled = compile_cluster(cluster)
+    return _full(reach, cluster, compiled)
 
 
 def _conns(side: tuple[tuple[int, Allowance], ...]) -> tuple:

@@ -35,6 +35,9 @@ def rule_ref(ref: RuleRef, analysis: Analysis, cache: dict) -> dict[str, Any]:
         line = analysis.locator.line(src, ref.path) if src is not None else None
         out = {"policy": ref.policy, "kind": ref.kind, "direction": ref.direction.lower(),
                "rule": ref.index, "file": src.file if src else None, "line": line}
+        if ref.action is not None:  # admin policies: the rule's action and the priority
+            out["action"] = ref.action
+            out["priority"] = ref.priority
     cache[ref] = out
     return out
 
