@@ -81,8 +81,12 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
                                  schema=options.schema)
     model = build_cluster(checked.manifests, limits)
     reach = evaluate(model.cluster)
+    engine_diags: tuple[Diagnostic, ...] = ()
+    if model.cluster.admin_policies:
+        from .engine.admin import admin_diagnostics
+        engine_diags = tuple(admin_diagnostics(model.cluster, reach.compiled, reach.index))
     diags = sorted(loaded.diagnostics + checked.diagnostics + model.diagnostics
-                   + one_sided(model.cluster), key=sort_key)
+                   + one_sided(model.cluster) + engine_diags, key=sort_key)
     return Analysis(model.cluster, reach, tuple(diags), loaded.locator, options,
                     len(checked.manifests))
 

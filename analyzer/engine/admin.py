@@ -204,3 +204,68 @@ def decide(direction: str, admin: Sequence[tuple[AdminCompiledRule, ConnectionSe
         if hit & later:
             refs.add(ref)
     return Decision(allowed | later, frozenset(refs))
+
+
+# --- notes on admin policies --------------------------------------------------------------------
+
+
+def admin_diagnostics(cluster: Cluster, compiled: CompiledPolicies, index) -> list:
+    """Warnings about admin policies that need the engine's pod classes: same-priority policies
+    whose rules can decide one connection differently (KR220), peers kreach cannot see (KR221,
+    KR223)."""
+    from ..messages import diagnostic
+
+    out = []
+    for p in cluster.admin_policies:
+        for r in p.ingress + p.egress:
+            if any(peer.kind == "nodes" for peer in r.peers) and not cluster.nodes:
+                out.append(diagnostic("KR221", p.source, kind=p.kind, name=p.name))
+                break
+        for r in p.ingress + p.egress:
+            if any(peer.kind == "domainNames" for peer in r.peers):
+                out.append(diagnostic("KR223", p.source, kind=p.kind, name=p.name))
+                break
+    by_slot: dict[tuple, list[AdminTarget]] = {}
+    for t in compiled.admin:
+        if t.priority is not None:
+            by_slot.setdefault((t.tier, t.priority, t.direction), []).append(t)
+    reported: set[tuple[str, str]] = set()
+    for (tier, prio, direction), targets in sorted(by_slot.items(), key=lambda kv: str(kv[0])):
+        for i, a in enumerate(targets):
+            for b in targets[i + 1:]:
+                if a.policy == b.policy or (a.policy, b.policy) in reported:
+                    continue
+                if _may_conflict(a, b, index):
+                    reported.add((a.policy, b.policy))
+                    first, second = sorted((a, b), key=lambda t: t.policy)
+                    out.append(diagnostic(
+                        "KR220", second.ref.source, kind=second.kind, name=second.policy,
+                        other=f"{first.kind} {first.policy}", detail=str(first.ref.source),
+                        priority=prio, first=first.policy))
+    return out
+
+
+def _may_conflict(a: AdminTarget, b: AdminTarget, index) -> bool:
+    """Some existing pod both subjects select, and a rule of each with different actions that
+    match a common peer (pod class or address) on a common port."""
+    if not (index.subject_bits(a.subject_ns, a.subject_pods)
+            & index.subject_bits(b.subject_ns, b.subject_pods)):
+        return False
+    for ra in a.rules:
+        pa = 0
+        for p in ra.peers:
+            pa |= index.peer_bits(p)
+        for rb in b.rules:
+            if ra.action == rb.action:
+                continue
+            pb = 0
+            for p in rb.peers:
+                pb |= index.peer_bits(p)
+            peers_meet = bool(pa & pb) or bool(ra.ip_addresses & rb.ip_addresses)
+            ports_meet = bool(ra.ports.numeric & rb.ports.numeric) or bool(
+                set(ra.ports.named) & set(rb.ports.named)) or (
+                bool(ra.ports.named) and bool(rb.ports.numeric)) or (
+                bool(rb.ports.named) and bool(ra.ports.numeric))
+            if peers_meet and ports_meet:
+                return True
+    return False
