@@ -73,6 +73,17 @@ SCHEMA = {
             },
         },
         "rule_ref": {"oneOf": [
+            {"type": "object", "additionalProperties": False,  # a rule of an admin policy
+             "required": ["policy", "kind", "direction", "rule", "file", "line", "action", "priority"],
+             "properties": {"policy": {"type": "string"},
+                            "kind": {"enum": ["AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+                                              "ClusterNetworkPolicy"]},
+                            "direction": {"enum": ["ingress", "egress"]},
+                            "rule": {"type": "integer", "minimum": 0},
+                            "file": {"type": ["string", "null"]},
+                            "line": {"type": ["integer", "null"], "minimum": 1},
+                            "action": {"enum": ["Allow", "Accept", "Pass"]},
+                            "priority": {"type": ["integer", "null"]}}},
             {"type": "object", "additionalProperties": False,
              "required": ["policy", "kind", "direction", "rule", "file", "line"],
              "properties": {"policy": {"type": "string"}, "kind": {"const": "NetworkPolicy"},
