@@ -577,7 +577,7 @@ def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locat
     """Each file by its kind: directories found by discover are charts or kustomizations;
     ``.tf`` files are read together, one Terraform module per directory."""
     templated: list[Diagnostic] = []
-    for item in _load_each(files, stdin_text, locator, inputs):
+    for item in _load_each(files, stdin_text, locator, inputs, limits):
         if isinstance(item, Diagnostic) and item.code == "KR723":
             templated.append(item)  # one hint for all template files, not one per file
         else:
@@ -587,8 +587,8 @@ def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locat
         yield diagnostic("KR723", templated[0].source, count=count, files=len(templated))
 
 
-def _load_each(files: list[str], stdin_text: str | None, locator: Locator,
-               inputs: InputOptions) -> Iterator[Manifest | Diagnostic]:
+def _load_each(files: list[str], stdin_text: str | bytes | None, locator: Locator,
+               inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
     modules: dict[str, list[str]] = {}
     for f in files:
         if f != STDIN and f.lower().endswith(TERRAFORM_SUFFIX):
