@@ -139,7 +139,7 @@ def test_a_kustomization_is_rendered_by_kubectl_and_located_at_it(tmp_path, only
     assert result.exit_code == 0, result.stderr
     assert (only / "kubectl.args").read_text().splitlines() == ["kustomize", str(k)]
     a = analyze([str(k)], Options(inputs=InputOptions(render=True)))
-    assert a.objects == 1 and not a.diagnostics
+    assert a.objects == 1 and not a.has_errors
 
 
 def test_kustomize_build_is_used_when_kubectl_is_missing(tmp_path, only):
