@@ -38,6 +38,7 @@ class Diagnostic:
     severity: Severity
     message: str
     source: SourceRef | None = None
+    kind: str | None = None  # the kind of object it is about, when it is about one
 
     @property
     def file(self) -> str | None:

@@ -117,10 +117,16 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR309": (Severity.ERROR, "duplicate assertion name {name!r}, first used at line {line}"),
     "KR310": (Severity.ERROR, "no assertion file: {detail}"),
     "KR311": (Severity.ERROR, "pyproject.toml [tool.kreach]: {detail}"),
-    "KR312": (Severity.WARNING, "the assertion file holds no assertions"),
+    "KR312": (Severity.ERROR, "the assertion file holds no assertions"),
     "KR313": (Severity.ERROR, "{where}: namespace {namespace!r} is not in the manifests"),
     "KR314": (Severity.ERROR, "{where}: {key} takes {expected}; {endpoint!r} is {found}"),
     "KR315": (Severity.ERROR, "{where}: cannot be checked: {detail}"),
+    "KR317": (Severity.ERROR, "{where}: manifests entry {path!r}: {detail}"),
+    "KR318": (Severity.ERROR, "the assertion file exceeds {limit}"),
+    "KR320": (Severity.ERROR, "the manifests are only partly analysed: {detail}; answers may be "
+                              "wrong for the cluster (--allow-partial accepts this)"),
+    "KR321": (Severity.WARNING, "the manifests are only partly analysed: {detail} (accepted by "
+                                "--allow-partial)"),
     "KR316": (Severity.ERROR, "{where}: duplicate key {key!r}, first written at line {line}"),
     # --- Terraform plan and state JSON -------------------------------------------------------
     "KR700": (Severity.ERROR, "Terraform JSON of unsupported format_version {version!r} (kreach "
@@ -162,4 +168,6 @@ def diagnostic(code: str, source: SourceRef | None = None, **fields: object) -> 
     characters that came from the input are escaped: a ``kind`` holding a newline must not print
     a second, forged diagnostic line."""
     severity, template = CATALOGUE[code]
-    return Diagnostic(code, severity, escape_controls(template.format(**fields)), source)
+    kind = fields.get("kind")
+    return Diagnostic(code, severity, escape_controls(template.format(**fields)), source,
+                      kind if isinstance(kind, str) else None)

@@ -16,7 +16,8 @@ import yaml
 
 from ..diagnostics import Diagnostic
 from ..query.endpoints import Addresses, EndpointError, NewPod, parse_endpoint
-from ..inputs.loading import construct
+from ..inputs.limits import Limits, LimitExceeded
+from ..inputs.loading import DuplicateKey, compose_safely, construct
 from ..messages import diagnostic
 from ..source import SourceRef
 from .model import (DIRECTIONS, EXPOSURE_SOURCES, Allowed, Assertion, AssertionFile, Check,
@@ -71,8 +72,18 @@ def load_assertions(path: str) -> Loaded:
 def parse_assertions(text: str, path: str) -> Loaded:
     """Parse assertion-file ``text``; ``path`` names it in diagnostics and anchors the manifest
     paths (which are relative to the file's directory)."""
+    limits = Limits.from_env()
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = compose_safely(text, limits)
+        # every tag, duplicate key and limit is checked once here, where it can be located;
+        # the reader below then only meets well-formed nodes
+        construct(root, limits)
+    except DuplicateKey as e:
+        return Loaded(None, (diagnostic("KR316", SourceRef(path, e.line + 1), where=path,
+                                        key=e.key, line=e.first + 1),))
+    except LimitExceeded as e:
+        return Loaded(None, (diagnostic("KR318", SourceRef(path, e.line + 1),
+                                        limit=e.detail),))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -268,7 +279,8 @@ class _Reader:
                 seen[a.name] = a.line_of("name")
         if manifests is None:
             return Loaded(None, tuple(self.diags))
-        return Loaded(AssertionFile(self.path, manifests, tuple(assertions)), tuple(self.diags))
+        line = top["manifests"][0].start_mark.line + 1
+        return Loaded(AssertionFile(self.path, manifests, tuple(assertions), line), tuple(self.diags))
 
     def manifests(self, top: dict, root: Node) -> tuple[str, ...] | None:
         if "manifests" not in top:

@@ -142,3 +142,4 @@ class AssertionFile:
     path: str
     manifests: tuple[str, ...]
     assertions: tuple[Assertion, ...]
+    manifests_line: int = 0  # where the manifests key is written (1-based; 0 unknown)

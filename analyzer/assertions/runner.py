@@ -23,6 +23,7 @@ from ..inputs.loading import discover
 from ..query.endpoints import Addresses, NewPod, parse_endpoint
 from ..query.names import hint
 from ..messages import diagnostic
+from ..source import SourceRef
 from .loader import load_assertions
 from .model import (Assertion, AssertionFile, Exposure, Isolated, MaxReachable, OnlyFrom, OnlyTo, PortFilter,
                     Reach)
@@ -38,6 +39,7 @@ class CheckOptions:
     max_examples: int = 5  # counterexamples kept per result
     schema: bool = True  # validate manifests against the Kubernetes JSON schemas
     k8s_version: str | None = None
+    allow_partial: bool = False  # accept manifests some of whose policies were left out
     namespace: str | None = None  # of manifests that name none (kubectl -n)
     exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
 
@@ -76,11 +78,35 @@ def check_file(path: str, options: CheckOptions = CheckOptions()) -> CheckReport
     if loaded.file is None:
         return CheckReport(path, (), (), loaded.diagnostics)
     checker, diags = open_manifests(loaded.file, options)
-    diags = loaded.diagnostics + diags
+    diags = loaded.diagnostics + _located(loaded.file, diags, options)
     if checker is None:
         return CheckReport(path, loaded.file.manifests, (), diags)
     results = tuple(checker.run(a) for a in loaded.file.assertions)
     return CheckReport(path, loaded.file.manifests, results, diags)
+
+
+_PATH_PROBLEMS = ("KR005", "KR007", "KR012", "KR013")
+
+
+def _located(file: AssertionFile, diags: tuple[Diagnostic, ...],
+             options: CheckOptions) -> tuple[Diagnostic, ...]:
+    """The manifests' diagnostics, plus what the assertion file must answer for, located in it:
+    a manifests entry that names nothing readable (KR317), and policies left out of the
+    analysis (KR320; a warning, KR321, with ``allow_partial``). Both fail ``kreach check``:
+    an answer about a cluster kreach only partly sees must not pass as a verdict."""
+    from ..inputs.kinds import describe_left_out, policies_left_out
+
+    at = SourceRef(file.path, file.manifests_line)
+    named = {os.path.normpath(p) for p in file.manifests}
+    extra = [diagnostic("KR317", at, where=file.path, path=d.source.file,
+                        detail=d.message)
+             for d in diags if d.code in _PATH_PROBLEMS and d.source is not None
+             and os.path.normpath(d.source.file) in named]
+    left = policies_left_out(diags)
+    if left:
+        extra.append(diagnostic("KR321" if options.allow_partial else "KR320", at,
+                                detail=describe_left_out(left)))
+    return tuple(diags) + tuple(extra)
 
 
 def open_manifests(file: AssertionFile, options: CheckOptions = CheckOptions()

@@ -29,11 +29,13 @@ class CheckFormat(str, Enum):
     sarif = "sarif"
 
 
-def exit_code(report) -> int:
+def exit_code(report, strict: bool = False) -> int:
     from ..assertions.results import Status
     from ..diagnostics import has_errors
 
     if report.file is None or not report.results and has_errors(report.diagnostics):
+        return EXIT_BAD_INPUT
+    if strict and has_errors(report.diagnostics):
         return EXIT_BAD_INPUT
     statuses = {r.status for r in report.results}
     if Status.ERROR in statuses or Status.UNKNOWN in statuses:
@@ -58,10 +60,19 @@ def check(
     k8s_version: Optional[str] = K8S,
     namespace: Optional[str] = NAMESPACE,
     exclude: Optional[List[str]] = EXCLUDE,
+    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict",
+                                          help="Exit 2 if any input error was found."),
+    allow_partial: Optional[bool] = typer.Option(
+        None, "--allow-partial/--no-allow-partial",
+        help="Pass even when policies were left out of the analysis (skipped as invalid, or of a "
+             "kind kreach does not model); by default that is exit 2."),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
 ) -> None:
-    """Run every assertion of an assertion file. Exit 0 all pass, 1 some fail, 2 bad input."""
+    """Run every assertion of an assertion file. Exit 0 all pass, 1 some fail, 2 bad input.
+
+    Fails closed: when any policy in the manifests was left out of the analysis, the answers may
+    be wrong for the cluster, and the run exits 2 unless --allow-partial."""
     from ..assertions import CheckOptions, CheckReport, check_file, find_assertion_file
     from ..writers.check_formats import render_check
 
@@ -71,7 +82,8 @@ def check(
                            schema=_pick(schema, settings, "schema", True),
                            k8s_version=_pick(k8s_version, settings, "k8s-version", None),
                            namespace=_pick(namespace, settings, "namespace", None),
-                           exclude=tuple(exclude or ()) + tuple(settings.get("exclude", ())))
+                           exclude=tuple(exclude or ()) + tuple(settings.get("exclude", ())),
+                           allow_partial=_pick(allow_partial, settings, "allow-partial", False))
     if file is None:
         found = find_assertion_file(".")
         path, diags = found.path, found.diagnostics
@@ -90,7 +102,7 @@ def check(
     if fmt not in (CheckFormat.github, CheckFormat.sarif, CheckFormat.json):  # those carry them
         _report(report.diagnostics, quiet, verbose)
     emit(render_check(report, fmt.value), output)
-    code = exit_code(report)
+    code = exit_code(report, strict=_pick(strict, settings, "strict", False))
     raise typer.Exit(EXIT_OK if exit_zero and code == EXIT_FAILED else code)
 
 

@@ -45,6 +45,7 @@ KEYS: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "namespace": (str, None),
     "timeout": ((int, float), None),
     "lint": (dict, None),  # [tool.kreach.lint], read by analyzer.lint.settings
+    "allow-partial": (bool, None),
 }
 
 

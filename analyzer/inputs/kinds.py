@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import difflib
 from enum import Enum
+from typing import Iterable, Sequence
+
+from ..diagnostics import Diagnostic, Severity
 
 # kind -> API groups it is modelled in ("" is the core group)
 MODELLED: dict[str, frozenset[str]] = {
@@ -106,3 +109,33 @@ def did_you_mean(kind: str) -> str | None:
         return lowered[kind.lower()]
     close = difflib.get_close_matches(kind.lower(), list(lowered), n=1, cutoff=0.85)
     return lowered[close[0]] if close else None
+
+
+# kinds whose objects kreach models as policies: one of them skipped means answers may be wrong
+POLICY_KINDS = frozenset({"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+                          "ClusterNetworkPolicy"})
+
+
+def policies_left_out(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics that say a policy governing reachability was not analysed: a policy
+    skipped as invalid (any KR1xx error about a policy kind), an object of a reachability-
+    changing kind kreach does not model (KR015), or a kind that misspells a policy kind
+    (KR016). ``kreach check`` fails closed on them."""
+    out = []
+    for d in diagnostics:
+        if d.code == "KR015":
+            out.append(d)
+        elif d.code == "KR016" and d.kind is not None and did_you_mean(d.kind) in POLICY_KINDS:
+            out.append(d)
+        elif (d.code.startswith("KR1") and d.severity is Severity.ERROR
+              and d.kind in POLICY_KINDS):
+            out.append(d)
+    return out
+
+
+def describe_left_out(left: Sequence[Diagnostic], shown: int = 3) -> str:
+    """``2 policy objects left out: a.yaml:3 (KR015), b.yaml:9 (KR101)`` (the first few)."""
+    where = [f"{d.source or '<input>'} ({d.code})" for d in left[:shown]]
+    more = f" and {len(left) - shown} more" if len(left) > shown else ""
+    noun = "policy object" if len(left) == 1 else "policy objects"
+    return f"{len(left)} {noun} left out: {', '.join(where)}{more}"

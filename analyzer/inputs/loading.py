@@ -112,9 +112,10 @@ class DuplicateKey(Exception):
     """A mapping names the same key twice. YAML forbids it; the usual cause is two documents
     written one after the other without ``---``, which would silently merge two objects."""
 
-    def __init__(self, key: Any, line: int):
+    def __init__(self, key: Any, line: int, first: int | None = None):
         super().__init__(key, line)
         self.key, self.line = key, line
+        self.first = line if first is None else first  # 0-based line of the first occurrence
 
 
 class _Context:
@@ -172,7 +173,9 @@ def _build(node: Any, ctx: _Context, depth: int) -> Any:
                     raise _Fallback  # merge keys (<<) and complex keys
                 key = _build(k, ctx, depth + 1)
                 if key in out:
-                    raise DuplicateKey(key, k.start_mark.line)
+                    first = next((kk.start_mark.line for kk, _ in node.value
+                                  if kk.value == k.value), k.start_mark.line)
+                    raise DuplicateKey(key, k.start_mark.line, first)
                 out[key] = _build(v, ctx, depth + 1)
         ctx.memo[id(node)] = out
         return out
@@ -706,7 +709,7 @@ def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,
         if not chunk.text.strip() or _only_comments(chunk.text):
             continue
         try:
-            node = _compose(chunk.text, limits)
+            node = compose_safely(chunk.text, limits)
             doc = construct(node, limits)
         except DuplicateKey as e:
             yield diagnostic("KR009", SourceRef(path, chunk.first_line + e.line, chunk.index),
@@ -739,7 +742,7 @@ def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,
 _C_SAFE_DEPTH = 5_000
 
 
-def _compose(text: str, limits: Limits) -> Any:
+def compose_safely(text: str, limits: Limits) -> Any:
     """``yaml.compose`` that never overflows the C stack: a text that could nest deeper than
     :data:`_C_SAFE_DEPTH` is first measured with the (iterative) event parser."""
     if len(text) > _C_SAFE_DEPTH and _nesting_bound(text) > _C_SAFE_DEPTH:

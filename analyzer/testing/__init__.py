@@ -63,7 +63,23 @@ def _checked(analysis: Analysis, options: CheckOptions, where: str) -> KreachClu
     if analysis.is_empty:
         errors = "; ".join(str(d) for d in analysis.diagnostics if d.severity is Severity.ERROR)
         raise ValueError(f"kreach: nothing to analyse in {where}" + (f": {errors}" if errors else ""))
+    refuse_partial(analysis.diagnostics, options, where)
     return KreachCluster(analysis, options)
+
+
+def refuse_partial(diagnostics: Iterable[Diagnostic], options: CheckOptions, where: str) -> None:
+    """Fail closed, as ``kreach check`` does: ``ValueError`` naming every policy left out of
+    the analysis (skipped as invalid, or of a kind kreach does not model), unless
+    ``options.allow_partial``."""
+    from ..inputs.kinds import describe_left_out, policies_left_out
+
+    left = policies_left_out(diagnostics)
+    if left and not options.allow_partial:
+        lines = "\n".join(f"  {d}" for d in left)
+        raise ValueError(f"kreach: {where} is only partly analysed, so answers may be wrong for "
+                         f"the cluster: {describe_left_out(left)}\n{lines}\n"
+                         "(allow-partial = true in [tool.kreach], or "
+                         "CheckOptions(allow_partial=True), accepts this)")
 
 
 def failure_message(result: Result) -> str:

@@ -17,7 +17,7 @@ from ..assertions.loader import load_assertions
 from ..assertions.results import Result
 from ..assertions.runner import ASSERTION_FILE_NAMES, Checker, CheckOptions, open_manifests
 from ..diagnostics import Severity
-from . import KreachCluster, failure_message, load_cluster
+from . import KreachCluster, failure_message, load_cluster, refuse_partial
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,7 +44,8 @@ def _options(start: str) -> CheckOptions:
     from ..inputs.config import find_settings
 
     settings = find_settings(start)
-    return CheckOptions(schema=settings.get("schema", True), k8s_version=settings.get("k8s-version"))
+    return CheckOptions(schema=settings.get("schema", True), k8s_version=settings.get("k8s-version"),
+                        allow_partial=settings.get("allow-partial", False))
 
 
 def pytest_collect_file(file_path, parent):
@@ -78,9 +79,11 @@ class KreachFile(pytest.File):
 
     @cached_property
     def checker(self) -> Checker:
-        checker, diags = open_manifests(self._file, _options(str(self.path.parent)))
+        options = _options(str(self.path.parent))
+        checker, diags = open_manifests(self._file, options)
         if checker is None:
             raise ValueError("kreach: nothing to analyse:\n" + "\n".join(str(d) for d in diags))
+        refuse_partial(diags, options, f"the manifests of {self._file.path}")
         return checker
 
 
