@@ -257,9 +257,9 @@ def test_two_replicas_below_the_limit_are_two_pods_and_no_note(tmp_path):
     f = tmp_path / "d.yaml"
     f.write_text((CORPUS / "replicas-int32-max.yaml").read_text().replace("2147483647", "2"))
     result = analyze([str(f)], Options(limits=Limits(max_pods_per_workload=2)))
-    assert len(result.cluster.pods) == 2 and codes(result) == []
+    assert len(result.cluster.pods) == 2 and "KR204" not in [d.code for d in result.diagnostics]
     result = analyze([str(f)], Options(limits=Limits(max_pods_per_workload=1)))
-    assert len(result.cluster.pods) == 1 and [d.code for d in result.diagnostics] == ["KR204"]
+    assert len(result.cluster.pods) == 1 and "KR204" in [d.code for d in result.diagnostics]
 
 
 # --- what a walk meets ---------------------------------------------------------------------
@@ -354,7 +354,7 @@ def test_escaped_surrogate_pairs_in_json_keep_every_line_number():
 def test_a_kind_a_letter_or_case_away_from_a_modelled_one_is_a_warning_with_a_suggestion(tmp_path, kind, suggestion):
     f = tmp_path / "m.yaml"
     f.write_text(f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: x}}\n")
-    [d] = [d for d in load_paths([str(f)]).diagnostics if d.code != "KR005"]
+    [d] = [d for d in load_paths([str(f)]).diagnostics if d.code not in ("KR005", "KR052")]
     assert (d.code, d.severity) == ("KR016", Severity.WARNING)
     assert f"did you mean {suggestion}?" in d.message
 
@@ -364,7 +364,7 @@ def test_a_kind_a_letter_or_case_away_from_a_modelled_one_is_a_warning_with_a_su
 def test_ordinary_unmodelled_kinds_get_no_suggestion(tmp_path, kind):
     f = tmp_path / "m.yaml"
     f.write_text(f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: x}}\n")
-    [d] = [d for d in load_paths([str(f)]).diagnostics if d.code != "KR005"]
+    [d] = [d for d in load_paths([str(f)]).diagnostics if d.code not in ("KR005", "KR052")]
     assert d.code == "KR004"
 
 
