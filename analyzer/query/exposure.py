@@ -104,51 +104,71 @@ def _rank(f: Finding):
 
 
 def _class_side(reach, tables, c: int, direction: str, cache: dict) -> _Side:
-    """The selector-level exposure of class ``c`` in ``direction`` (memoised on the rule list and,
-    for ingress named ports, the class's container ports)."""
+    """The selector-level exposure of class ``c`` in ``direction`` (memoised on the rule lists and,
+    for ingress named ports, the class's container ports). With admin policies every class is
+    decided in tier order (:func:`analyzer.engine.admin.decide`) over the rules whose peers
+    contain it."""
     ingress = direction == "ingress"
-    isolated = (reach.ingress_isolated if ingress else reach.egress_isolated) >> c & 1
+    isolated = bool((reach.ingress_isolated if ingress else reach.egress_isolated) >> c & 1)
     ids = tuple((tables.in_rules if ingress else tables.eg_rules)[c]) if isolated else ()
+    admin_lists = getattr(tables, "adm_in" if ingress else "adm_eg", None)
+    admin_ids = tuple(sorted(admin_lists[c], key=lambda r: tables.rules[r].rule.rank)) \
+        if admin_lists else ()
     pclass = reach.index.classes[c]
-    key = (direction, isolated, ids, pclass.named_ports if ingress else (), pclass.namespace)
+    key = (direction, isolated, ids, admin_ids, pclass.named_ports if ingress else (),
+           pclass.namespace)
     hit = cache.get(key)
     if hit is not None:
         return hit
     side = _Side()
-    if not isolated:
+    if not isolated and not admin_ids:
         side.unprotected = True
         side.cluster = ALL_CONNECTIONS
         side.cluster_refs = {default_ref(INGRESS if ingress else EGRESS)}
         cache[key] = side
         return side
     ports_of = pclass.port_map if ingress else {}
-    rules = []
-    for rid in ids:
-        rule = tables.rules[rid].rule
-        conns = rule.ports.resolve(ports_of) if ingress else rule.ports.numeric
-        named = set() if ingress else set(rule.ports.named)
-        rules.append((rule, conns, named))
+
+    def resolved(rule):
+        return rule.ports.resolve(ports_of) if ingress else rule.ports.numeric
+
+    rules = [(r, resolved(r), set() if ingress else set(r.ports.named))
+             for r in (tables.rules[rid].rule for rid in ids)]
+    admin = [(r, resolved(r)) for r in (tables.rules[rid].rule for rid in admin_ids)]
     peers: dict[PodPeer, None] = {}
-    for rule, conns, named in rules:
+    for rule in [r for r, _, _ in rules] + [r for r, _ in admin]:
         for p in rule.peers:
-            if isinstance(p, AnyPeer) or (isinstance(p, PodPeer) and _is_cluster(p)):
-                side.cluster = side.cluster | conns
-                side.cluster_refs.add(rule.ref)
-                side.cluster_named |= named
-            elif isinstance(p, PodPeer):
+            if isinstance(p, PodPeer) and not _is_cluster(p):
                 peers[p] = None
     ns_labels = reach.index.ns_labels
+    everyone = lambda q: isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _is_cluster(q))  # noqa: E731
+    side.cluster, side.cluster_refs, side.cluster_named = _decide(
+        direction, isolated, rules, admin, everyone)
     for p in peers:
-        entry = [NO_CONNECTIONS, set(), set()]
-        for rule, conns, named in rules:
-            if any(isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _contains(q, p, ns_labels))
-                   for q in rule.peers):
-                entry[0] = entry[0] | conns
-                entry[1].add(rule.ref)
-                entry[2] |= named
-        side.classes[p] = entry
+        def contains(q, p=p):
+            return isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _contains(q, p, ns_labels))
+        conns, refs, named = _decide(direction, isolated, rules, admin, contains)
+        side.classes[p] = [conns, refs, named]
     cache[key] = side
     return side
+
+
+def _decide(direction: str, isolated: bool, rules, admin, matches):
+    """What the rules whose peers ``matches`` allow: the union of NetworkPolicy rules, or with
+    admin rules the tiered decision."""
+    np_rules = [(r, conns, named) for r, conns, named in rules if any(matches(q) for q in r.peers)]
+    named = set().union(*(n for _, _, n in np_rules)) if np_rules else set()
+    if not admin:
+        conns = NO_CONNECTIONS
+        for _, c, _ in np_rules:
+            conns = conns | c
+        return conns, {r.ref for r, _, _ in np_rules}, named
+    from ..engine.admin import decide  # admin policies only when the input has them
+
+    hits = [(r, conns) for r, conns in admin if any(matches(q) for q in r.peers)]
+    d = decide(INGRESS if direction == "ingress" else EGRESS, hits, isolated,
+               [(r.ref, conns) for r, conns, _ in np_rules])
+    return d.allowed, set(d.refs), named
 
 
 def _is_cluster(p: PodPeer) -> bool:
@@ -240,8 +260,8 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
         out.append(finding("high", PeerClass("cluster"), side.cluster, side.cluster_refs,
                            _new_pod(None, {}), side.cluster_named))
     for p, (conns, refs, named) in side.classes.items():
-        if conns.issubset(side.cluster) and set(named) <= side.cluster_named:
-            continue
+        if conns == side.cluster and set(named) <= side.cluster_named:
+            continue  # the entire cluster has as much (with admin Deny rules a class may get less)
         if _is_exact(p) and index.peer_bits(p):
             continue  # existing pods carry exactly these labels: `list` reports them
         witness_pod = _peer_witness(p, index.ns_labels)
@@ -251,12 +271,14 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
         same_ns = p.namespace == w.namespace or _names(p.namespace_selector) == w.namespace
         peer = PeerClass(kind, (), p.namespace, p.namespace_selector,
                          None if p.pod_selector.is_empty else p.pod_selector)
-        out.append(finding("low" if same_ns else "medium", peer, conns, refs, witness_pod, named))
+        severity = "low" if same_ns or not (conns or named) else "medium"
+        out.append(finding(severity, peer, conns, refs, witness_pod, named))
     return out
 
 
 def _refs(refs) -> tuple[RuleRef, ...]:
-    return tuple(sorted(refs))
+    return tuple(sorted(refs, key=lambda r: (r.policy or "", r.kind, r.direction,
+                                             -1 if r.index is None else r.index)))
 
 
 def _new_pod(namespace: str | None, labels: dict, ns_labels: dict | None = None) -> PodWitness:
