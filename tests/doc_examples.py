@@ -118,7 +118,8 @@ def examples(page: Path) -> list[Example]:
                     continue
                 argv, why = _kreach_argv(ln)
                 if argv is not None:
-                    found.append(Example(page, first + n, "command", argv, None, _exit_codes(ln), ln))
+                    found.append(Example(page, first + n, "command", argv, None, _exit_codes(ln),
+                                     re.sub(r"^\s*kreach\s+", "", ln)))
     return found
 
 
