@@ -92,15 +92,13 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
 
 
 def one_sided(cluster: Cluster) -> tuple[Diagnostic, ...]:
-    """Input with only one side of the question: policies but nothing they select (KR053), or
-    workloads but no policy (KR054, a note: everything is allowed, which may be the answer)."""
+    """Input with only one side of the question: policies but nothing they select (KR053).
+    Workloads without any policy are not flagged: "everything is allowed" is a real answer."""
     from .messages import diagnostic
 
     policies = len(cluster.policies) + len(cluster.admin_policies)
     if policies and not cluster.pods:
         return (diagnostic("KR053", None, count=policies, ies="y" if policies == 1 else "ies"),)
-    if cluster.pods and not policies:
-        return (diagnostic("KR054", None),)
     return ()
 
 

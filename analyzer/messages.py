@@ -48,8 +48,6 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR053": (Severity.WARNING, "the input holds {count} network polic{ies} but no pod or workload "
                                 "they could select: answers can only be about pods that do not "
                                 "exist yet; add the workloads' manifests (Deployments, ...)"),
-    "KR054": (Severity.INFO, "the input holds no network policy: every pod accepts and opens "
-                             "every connection"),
     # --- validating objects ------------------------------------------------------------------
     "KR101": (Severity.ERROR, "{kind} {name}: schema violation at {path}: {detail}; object skipped"),
     "KR102": (Severity.WARNING, "{kind} {name}: schema violation at {path}: {detail} "

@@ -246,8 +246,3 @@ def test_a_directory_of_kinds_kreach_does_not_model_says_so(project):
     assert result.exit_code == 2
     assert "error[KR052]: nothing in . is of a kind kreach models" in result.stderr
     assert "2 objects of other kinds" in result.stderr
-
-
-def test_workloads_without_policies_are_noted_as_all_allowed(project):
-    (project / "app.yaml").write_text(deploy("web", "shop"))
-    assert "info[KR054]: the input holds no network policy" in run("list", "app.yaml").stderr
