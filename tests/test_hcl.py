@@ -438,3 +438,26 @@ def test_expressions_kreach_does_not_evaluate_are_unknown_with_a_reason(expr, wh
     attr = next(c for c in kids(kids(tree)[0]) if c.data == "attribute")
     got = Evaluator("x.tf", f"v = {expr}\n", _NoScope()).eval(kids(attr)[1])
     assert got is not _FAILED and why in got.why and got.line == 1
+
+
+@pytest.mark.parametrize("field, value, outcome", [
+    ("policy_types", "var.types", "resource skipped"),
+    ("pod_selector { match_labels = var.labels }\n    policy_types", '["Ingress"]', "resource skipped"),
+])
+def test_unknown_whole_values_are_judged_never_silently_dropped(tmp_path, field, value, outcome):
+    module(tmp_path, **{"main.tf": f'''
+        variable "types" {{}}
+        variable "labels" {{}}
+        resource "kubernetes_network_policy_v1" "p" {{
+          metadata {{
+            name      = "p"
+            namespace = "shop"
+          }}
+          spec {{
+            {field} = {value}
+          }}
+        }}
+    '''})
+    found, diags = objects(tmp_path)
+    assert found == {}
+    assert diags[0].endswith(outcome) and "KR711" in diags[0]

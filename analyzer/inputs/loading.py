@@ -570,9 +570,14 @@ def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
         if others:  # objects, but none of a kind kreach models: say that, not "no manifests"
             diags.append(diagnostic("KR052", at, detail=where, count=others,
                                     s="" if others == 1 else "s"))
+        elif any(d.code in _SAYS_WHY_EMPTY for d in diags):
+            pass  # a chart, kustomization or template hint already says what to do instead
         else:
             diags.append(diagnostic("KR005", at, detail=where))
     return LoadResult(tuple(manifests), tuple(diags), locator, len(files))
+
+
+_SAYS_WHY_EMPTY = frozenset({"KR720", "KR721", "KR722", "KR723"})
 
 
 def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locator,

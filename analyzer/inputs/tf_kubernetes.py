@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
+from .hcl_eval import Unknown
+
 Path = tuple[str | int, ...]
 
 # resource type (with and without the _v1 suffix) -> (apiVersion, kind)
@@ -112,7 +114,8 @@ def _copy(src: Mapping[str, Any], key: str, dst: dict, out_key: str, tf: Path, k
           origins: Origins, convert: Callable[[Any], Any] = lambda v: v) -> None:
     v = src.get(key)
     if _given(v):
-        dst[out_key] = convert(v)
+        # an Unknown (a value a static read of HCL cannot know) is kept for its reader to judge
+        dst[out_key] = v if isinstance(v, Unknown) else convert(v)
         origins.add((*k8s, out_key), (*tf, key))
 
 
@@ -169,8 +172,8 @@ def _selector(s: Mapping[str, Any], tf: Path, k8s: Path, origins: Origins) -> di
         _copy(e, "key", expr, "key", (*tf, "match_expressions", i), where, origins)
         _copy(e, "operator", expr, "operator", (*tf, "match_expressions", i), where, origins)
         values = e.get("values")
-        if isinstance(values, list) and values:
-            expr["values"] = list(values)
+        if isinstance(values, Unknown) or (isinstance(values, list) and values):
+            expr["values"] = values if isinstance(values, Unknown) else list(values)
             origins.add((*where, "values"), (*tf, "match_expressions", i, "values"))
         exprs.append(expr)
     if exprs:
@@ -217,8 +220,8 @@ def _network_policy(spec: Mapping[str, Any], tf: Path, k8s: Path, origins: Origi
             out[direction] = rules
             origins.add((*k8s, direction), (*tf, direction))
     types = spec.get("policy_types")
-    if isinstance(types, list) and types:
-        out["policyTypes"] = list(types)
+    if isinstance(types, Unknown) or (isinstance(types, list) and types):
+        out["policyTypes"] = types if isinstance(types, Unknown) else list(types)
         origins.add((*k8s, "policyTypes"), (*tf, "policy_types"))
     return out
 
