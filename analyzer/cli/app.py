@@ -72,6 +72,8 @@ class ListFormat(str, Enum):
     csv = "csv"
     md = "md"
     dot = "dot"
+    html = "html"
+    svg = "svg"
 
 
 def _version(value: bool) -> None:
@@ -241,5 +243,6 @@ def run() -> None:
 # Each command group lives in its own module and registers itself on import.
 from . import list as _list, queries as _queries  # noqa: E402,F401
 from . import lint as _lint  # noqa: E402,F401
+from . import audit as _audit  # noqa: E402,F401
 from .check import register as _register_check
 _register_check(app)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXCLUDE, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA, STRICT, VERBOSE, InputFlags,
+from .app import (EXIT_BAD_INPUT, EXCLUDE, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA, STRICT, VERBOSE, InputFlags,
                   Level, ListFormat, _pick, _settings, app, load_input, must_have_input,
                   setting_format)
 from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
@@ -19,7 +19,7 @@ def list_(
     paths: Optional[List[str]] = PATHS,
     level: Optional[Level] = typer.Option(None, "--level", metavar="workload|pod",
                                           help="Report workloads (default) or pods."),
-    fmt: Optional[ListFormat] = typer.Option(None, "--format", "-f", metavar="txt|json|csv|md|dot",
+    fmt: Optional[ListFormat] = typer.Option(None, "--format", "-f", metavar="txt|json|csv|md|dot|html|svg",
                                              help="Output format (default: txt)."),
     output: Optional[Path] = OUTPUT,
     strict: Optional[bool] = STRICT,
@@ -43,5 +43,12 @@ def list_(
     flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose,
                        input_options(var, var_file, render_, helm_values))
     analysis = load_input(paths, flags, settings, level_v)
-    emit(render(analysis, fmt_v), output)
+    from ..writers.svg_writer import WriterUnavailable
+
+    try:
+        text = render(analysis, fmt_v)
+    except WriterUnavailable as e:
+        typer.echo(f"kreach: error: {e}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    emit(text, output)
     must_have_input(analysis, flags, settings)

@@ -262,7 +262,8 @@ def matches_pattern(pattern: str, workload_id: str, data: dict) -> bool:
         key, _, value = pattern.partition("=")
         return data.get("labels", {}).get(key.strip()) == value.strip()
     bare = workload_id.split("[", 1)[0]
-    return fnmatch.fnmatchcase(workload_id, pattern) or fnmatch.fnmatchcase(bare, pattern)
+    glob = pattern.replace("[", "[[]")  # a [Kind] suffix is literal, not a character class
+    return fnmatch.fnmatchcase(workload_id, glob) or fnmatch.fnmatchcase(bare, glob)
 
 
 def _jewels(analysis: Analysis, view, graph, exposure: Sequence[Exposure],

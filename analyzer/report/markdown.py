@@ -51,7 +51,7 @@ def render(report: Audit) -> str:
         for j in report.jewels:
             if j.reachable:
                 path = " → ".join(["outside"] + [f"{h.dst} ({h.conns.to_text()})" for h in j.hops])
-                out.append(f"- **{_cell(j.jewel)}** reachable in {len(j.hops)} hops: {_cell(path)}")
+                out.append(f"- **{_cell(j.jewel)}** reachable in {_hops(len(j.hops))}: {_cell(path)}")
             else:
                 out.append(f"- {_cell(j.jewel)}: no path from outside")
     if report.lint:
@@ -65,3 +65,7 @@ def render(report: Audit) -> str:
     for note in report.notes:
         out += ["", f"> {note}"]
     return "\n".join(out) + "\n"
+
+
+def _hops(n: int) -> str:
+    return f"{n} hop" if n == 1 else f"{n} hops"

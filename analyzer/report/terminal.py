@@ -62,7 +62,7 @@ def render(report: Audit, color: bool = False, width: int = 100) -> str:
     for j in report.jewels:
         if j.reachable:
             path = " -> ".join(["outside"] + [f"{h.dst} ({h.conns.to_text()})" for h in j.hops])
-            console.print(f"[bold red]crown jewel {j.jewel}[/bold red] reachable in {len(j.hops)} hops: {path}")
+            console.print(f"[bold red]crown jewel {j.jewel}[/bold red] reachable in {_hops(len(j.hops))}: {path}")
         else:
             console.print(f"[green]crown jewel {j.jewel}[/green]: no path from outside")
     if report.lint:
@@ -85,3 +85,7 @@ def _styled(text: str, part: int, whole: int) -> str:
         return text
     colour = "green" if part == whole else "red" if part == 0 else "yellow"
     return f"[{colour}]{text}[/{colour}]"
+
+
+def _hops(n: int) -> str:
+    return f"{n} hop" if n == 1 else f"{n} hops"

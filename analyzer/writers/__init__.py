@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Callable
 
 from ..analysis import Analysis
-from . import csv_writer, dot_writer, json_writer, md_writer, txt_writer
+from . import csv_writer, dot_writer, json_writer, md_writer, svg_writer, txt_writer
+
+
+def _html(analysis: Analysis) -> str:
+    from ..report.html import render_view
+
+    return render_view(analysis.view)
 
 Writer = Callable[[Analysis], str]
 
@@ -19,6 +25,8 @@ WRITERS: dict[str, Writer] = {
     "csv": csv_writer.render,
     "md": md_writer.render,
     "dot": dot_writer.render,
+    "html": _html,
+    "svg": svg_writer.render,
 }
 
 FORMATS = tuple(WRITERS)
