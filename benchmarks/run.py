@@ -98,6 +98,7 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("medium", "list"): Target(seconds=5),
     ("medium", "exposure"): Target(seconds=10),
     ("medium", "check"): Target(seconds=10),
+    ("medium", "audit"): Target(seconds=15),  # issue #15: at most 3x list (~5 s)
     ("large", "list"): Target(seconds=60, rss_mib=4096),
     ("xlarge", "list"): Target(seconds=15, rss_mib=2048),
     ("medium", "query"): Target(ms=100),
@@ -360,6 +361,11 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path,
     cmds = [("list DIR --format json -o /dev/null", [*kreach, "list", d, "--format", "json", "-o", os.devnull])]
     if "exposure" in available:
         cmds.append(("exposure DIR -o /dev/null", [*kreach, "exposure", d, "-o", os.devnull]))
+    if "audit" in available:
+        cmds.append(("audit DIR --format json -o /dev/null",
+                     [*kreach, "audit", d, "--format", "json", "-o", os.devnull]))
+        cmds.append(("audit-html DIR --format html -o /dev/null",
+                     [*kreach, "audit", d, "--format", "html", "-o", os.devnull]))
     if "can" in available:
         src, dst, port = probe_pair(manifests)
         cmds.append((f"can {src} {dst} DIR --port {port}",

@@ -19,7 +19,7 @@ def render(report: Audit, color: bool = False, width: int = 100) -> str:
 
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, width=width,
-                      highlight=False, soft_wrap=False)
+                      highlight=False, soft_wrap=True)
     inv, cov = report.inventory, report.coverage
     policies = ", ".join(f"{n} {k}" for k, n in inv.policies) or "no policies"
     console.print(f"[bold]kreach audit[/bold]: {inv.namespaces} namespaces, {inv.workloads} workloads, "
