@@ -84,7 +84,8 @@ def _pct(part: int, whole: int) -> str:
 def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     th = "".join(f"<th>{_e(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
 
 
 def _audit_sections(report: Audit) -> tuple[str, str]:
@@ -174,6 +175,7 @@ h2{font-size:16px;margin:4px 0 10px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef;vertical-align:top}
 th{background:#f0f2f6;position:sticky;top:0}
+.scroll{max-height:380px;overflow:auto}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde;border-radius:6px;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:22px}.card span{color:#667}
 .good{color:#167a2f}.bad{color:#b3261e;font-weight:600}.warn{color:#9a6700}
@@ -182,7 +184,7 @@ th{background:#f0f2f6;position:sticky;top:0}
 #graph .wl{fill:#5b7bd5;stroke:#fff;stroke-width:1.5;cursor:pointer}#graph .wl.exposed{fill:#d2453b}
 #graph .wl.jewel{stroke:#e0a800;stroke-width:4}#graph .outside{fill:#1d2330}
 #graph .edge{stroke:#8a94a8;stroke-opacity:.45;fill:none}#graph .edge.out{stroke:#d2453b;stroke-opacity:.7}
-#graph .wlabel{font-size:10px;fill:#333}#graph .nsnode{fill:#5b7bd5;cursor:pointer}
+#graph .wlabel{font-size:10px;fill:#333}#graph .nsnode{fill:#5b7bd5;cursor:pointer}#graph .nsnode.exposed{fill:#d2453b}
 .controls{display:flex;gap:8px;align-items:center;margin-bottom:8px;flex-wrap:wrap}
 input[type=search],select{padding:4px 6px;border:1px solid #bbc;border-radius:4px;font:inherit}
 button{padding:4px 10px;border:1px solid #bbc;border-radius:4px;background:#fff;cursor:pointer}
@@ -345,7 +347,14 @@ everything outside the cluster. Click a namespace to drill down, a workload to f
       agg[s + ">" + t] = (agg[s + ">" + t] || 0) + 1;
     });
     var nsList = Object.keys(counts).map(Number), pos = {}, gEdges = el("g", {}, svg), gNodes = el("g", {}, svg);
-    nsList.forEach(function (ns, k) { pos[ns] = circle(W / 2, H / 2, Math.min(W, H) / 2 - 60, nsList.length, k); });
+    var rx = W / 2 - 120, ry = H / 2 - 50;
+    nsList.forEach(function (ns, k) {
+      var a = 2 * Math.PI * k / Math.max(nsList.length, 1) - Math.PI / 2;
+      pos[ns] = [W / 2 + rx * Math.cos(a), H / 2 + ry * Math.sin(a)];
+    });
+    var room = Math.max(3, 0.4 * Math.PI * (rx + ry) / Math.max(nsList.length, 1));
+    var hot = {};
+    D.nodes.forEach(function (n) { if (n[2]) { hot[n[1]] = 1; } });
     var outside = [40, 40];
     el("circle", {cx: outside[0], cy: outside[1], r: 14, "class": "outside"}, gNodes);
     Object.keys(agg).forEach(function (key) {
@@ -353,8 +362,8 @@ everything outside the cluster. Click a namespace to drill down, a workload to f
     });
     Object.keys(out).forEach(function (t) { line(outside, pos[t], "edge out", gEdges); });
     nsList.forEach(function (ns) {
-      var p = pos[ns], r = Math.max(5, Math.min(30, 3 * Math.sqrt(counts[ns])));
-      var c = el("circle", {cx: p[0], cy: p[1], r: r, "class": "nsnode"}, gNodes);
+      var p = pos[ns], r = Math.max(3, Math.min(30, room, 3 * Math.sqrt(counts[ns])));
+      var c = el("circle", {cx: p[0], cy: p[1], r: r, "class": "nsnode" + (hot[ns] ? " exposed" : "")}, gNodes);
       var t = el("title", {}, c); t.textContent = D.namespaces[ns] + ": " + counts[ns] + " workloads (click to open)";
       c.addEventListener("click", function () { drawWorkloads(ns); nsBox.value = String(ns); renderMatrix(); });
       if (nsList.length <= 60) {
