@@ -207,3 +207,11 @@ def test_demo_report_in_chromium(tmp_path):
     filtered, _ = _open(page, "#filter=shop/api")
     shown = filtered.split('id="matrix-table"')[1].split("</table>")[0].count("<tr>") - 1
     assert 0 < shown < rows  # the filter changed the visible rows
+
+
+def test_egress_to_outside_names_workloads_that_may_send_there(three_tier):
+    _, report = three_tier
+    # only app/worker is not egress-isolated; frontend and api may reach only pods
+    assert {(e.workload, e.source, e.conns.to_text()) for e in report.egress} == {
+        ("app/worker[Deployment]", "internet", "All Connections")}
+    assert all(e.direction == "egress" for e in report.egress)

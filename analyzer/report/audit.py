@@ -69,13 +69,15 @@ class Coverage:
 
 @dataclass(frozen=True)
 class Exposure:
-    """One workload that a source outside the cluster may open connections to."""
+    """One workload that a source outside the cluster may open connections to (``direction``
+    "ingress"), or that may open connections to addresses outside the cluster ("egress")."""
 
     workload: str
     source: str  # "internet" (public addresses), "external" (private ranges only) or "edge"
-    ranges: tuple[str, ...]  # the external ranges (or the edge endpoint) that reach it
+    ranges: tuple[str, ...]  # the external ranges (or the edge endpoint) on the other side
     conns: ConnectionSet
-    rules: tuple[RuleRef, ...]  # the ingress rules that admit it
+    rules: tuple[RuleRef, ...]  # the rules of the workload's side that allow it
+    direction: str = "ingress"
 
     @property
     def rank(self) -> int:
@@ -119,7 +121,7 @@ class JewelPath:
 class Audit:
     inventory: Inventory
     coverage: Coverage
-    exposure: tuple[Exposure, ...]
+    exposure: tuple[Exposure, ...]  # from outside (ingress), edge first
     blast_radius: tuple[BlastRadius, ...]
     jewels: tuple[JewelPath, ...]
     crown_jewel_patterns: tuple[str, ...]
@@ -127,6 +129,7 @@ class Audit:
     lint: tuple[Any, ...] = ()  # lint findings, when the caller ran lint
     assertions: Any = None  # an assertion report, when a kreach.yaml is configured
     notes: tuple[str, ...] = field(default_factory=tuple)
+    egress: tuple[Exposure, ...] = ()  # workloads that may send to addresses outside the cluster
 
 
 def audit(analysis: Analysis, *, crown_jewels: Sequence[str] = (), hops: int = 3,
@@ -142,7 +145,8 @@ def audit(analysis: Analysis, *, crown_jewels: Sequence[str] = (), hops: int = 3
     if crown_jewels and not jewels:
         notes.append("no workload matches the crown jewels " + ", ".join(crown_jewels))
     return Audit(_inventory(analysis), _coverage(analysis), exposure, blast, jewels,
-                 tuple(crown_jewels), hops, tuple(lint), assertions, tuple(notes))
+                 tuple(crown_jewels), hops, tuple(lint), assertions, tuple(notes),
+                 _exposure(view, "egress"))
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -199,24 +203,25 @@ def is_public(lo: int, hi: int) -> bool:
     return covered < hi - lo + 1  # the private networks are disjoint
 
 
-def _exposure(view) -> tuple[Exposure, ...]:
+def _exposure(view, direction: str = "ingress") -> tuple[Exposure, ...]:
     found: dict[tuple[str, str], list] = {}
     for (src, dst), allowance in view.edges.items():
-        s, d = view.nodes[src], view.nodes[dst]
-        if d.get("type") != "workload":
+        workload, other = (dst, src) if direction == "ingress" else (src, dst)
+        w, o = view.nodes[workload], view.nodes[other]
+        if w.get("type") != "workload":
             continue
-        if s.get("type") == "external":
-            lo, hi = s["interval"]
+        if o.get("type") == "external":
+            lo, hi = o["interval"]
             source = "internet" if is_public(lo, hi) else "external"
-        elif s.get("type") == "ingress-controller":
+        elif o.get("type") == "ingress-controller":
             source = "edge"
         else:
             continue
-        entry = found.setdefault((dst, source), [[], ConnectionSet(), set()])
-        entry[0].append(src)
+        entry = found.setdefault((workload, source), [[], ConnectionSet(), set()])
+        entry[0].append(other)
         entry[1] = entry[1] | allowance.conns
-        entry[2].update(allowance.ingress)
-    out = [Exposure(w, source, tuple(sorted(r)), conns, tuple(sorted(refs, key=_ref_key)))
+        entry[2].update(allowance.ingress if direction == "ingress" else allowance.egress)
+    out = [Exposure(w, source, tuple(sorted(r)), conns, tuple(sorted(refs, key=_ref_key)), direction)
            for (w, source), (r, conns, refs) in found.items()]
     return tuple(sorted(out, key=lambda e: (e.rank, e.workload)))
 

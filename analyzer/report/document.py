@@ -17,7 +17,7 @@ def share(part: int, whole: int) -> float | None:
 def exposure_dict(e: Exposure) -> dict[str, Any]:
     return {"workload": e.workload, "source": e.source, "from": list(e.ranges),
             "protocols": e.conns.to_json(), "ports": e.conns.to_text(),
-            "allowed_by": [str(r) for r in e.rules]}
+            "allowed_by": [str(r) for r in e.rules], "direction": e.direction}
 
 
 def document(report: Audit, diagnostics=()) -> dict[str, Any]:
@@ -36,6 +36,7 @@ def document(report: Audit, diagnostics=()) -> dict[str, Any]:
                             "egress_isolated": n.egress_isolated} for n in cov.namespaces],
         },
         "exposure": [exposure_dict(e) for e in report.exposure],
+        "egress": [exposure_dict(e) for e in report.egress],
         "blast_radius": {
             "hops": report.hops,
             "workloads": [{"workload": b.workload, "reachable": len(b.reachable),

@@ -112,6 +112,11 @@ def _audit_sections(report: Audit) -> tuple[str, str]:
     out.append('<section id="exposure"><h2>Exposure from outside (edge first)</h2>'
                + (_table(["workload", "source", "from", "ports", "allowed by"], rows, "exposure")
                   if rows else "<p>No workload is reachable from outside the cluster.</p>") + "</section>")
+    rows = [[_e(e.workload), _e(e.source), _e(", ".join(e.ranges)), _e(e.conns.to_text()),
+             "<br>".join(_e(r) for r in e.rules)] for e in report.egress]
+    out.append('<section id="egress"><h2>Egress to outside the cluster</h2>'
+               + (_table(["workload", "to", "ranges", "ports", "allowed by"], rows, "egress")
+                  if rows else "<p>No workload may send to addresses outside the cluster.</p>") + "</section>")
     rows = [[_e(b.workload), str(len(b.reachable)),
              "<br>".join(f"{k + 1}: " + _e(", ".join(level)) for k, level in enumerate(b.by_hop))]
             for b in report.blast_radius]

@@ -38,6 +38,13 @@ def render(report: Audit) -> str:
                 f"| {_cell('; '.join(map(str, e.rules)))} |" for e in report.exposure]
     else:
         out.append("No workload is reachable from outside the cluster.")
+    out += ["", "## Egress to outside the cluster", ""]
+    if report.egress:
+        out += ["| workload | to | ports | allowed by |", "|---|---|---|---|"]
+        out += [f"| {_cell(e.workload)} | {e.source}: {_cell(', '.join(e.ranges))} | {_cell(e.conns.to_text())} "
+                f"| {_cell('; '.join(map(str, e.rules)))} |" for e in report.egress]
+    else:
+        out.append("No workload may send to addresses outside the cluster.")
     out += ["", f"## Blast radius (up to {report.hops} hops)", ""]
     if report.blast_radius:
         out += ["| exposed workload | reaches | nearest |", "|---|---:|---|"]

@@ -49,6 +49,9 @@ def render(report: Audit, color: bool = False, width: int = 100) -> str:
     else:
         console.print("no workload is reachable from outside the cluster")
 
+    if report.egress:
+        console.print(f"egress to outside the cluster: {len(report.egress)} workloads may send there "
+                      "(--format md/json/html lists them)")
     if report.blast_radius:
         t = Table(title=f"Blast radius (up to {report.hops} hops)", title_justify="left")
         t.add_column("exposed workload")
