@@ -215,3 +215,10 @@ def test_egress_to_outside_names_workloads_that_may_send_there(three_tier):
     assert {(e.workload, e.source, e.conns.to_text()) for e in report.egress} == {
         ("app/worker[Deployment]", "internet", "All Connections")}
     assert all(e.direction == "egress" for e in report.egress)
+
+
+def test_a_crown_jewel_pattern_matching_nothing_is_a_note_with_the_closest_names():
+    report = audit(analyze([AUDIT]), crown_jewels=["data/d", "nothing/here"])
+    assert report.jewels == ()
+    assert report.notes == ("crown-jewel pattern 'data/d' matches no workload (did you mean data/db?)",
+                            "crown-jewel pattern 'nothing/here' matches no workload")

@@ -141,9 +141,8 @@ def audit(analysis: Analysis, *, crown_jewels: Sequence[str] = (), hops: int = 3
     blast = tuple(sorted((_blast(graph, e.workload, hops) for e in _unique(exposure)),
                          key=lambda b: (-len(b.reachable), b.workload)))
     jewels = _jewels(analysis, view, graph, exposure, crown_jewels)
-    notes = []
-    if crown_jewels and not jewels:
-        notes.append("no workload matches the crown jewels " + ", ".join(crown_jewels))
+    notes = [_unmatched(p, view) for p in crown_jewels
+             if not any(matches_pattern(p, n, d) for n, d in view.nodes.items() if d.get("type") == "workload")]
     return Audit(_inventory(analysis), _coverage(analysis), exposure, blast, jewels,
                  tuple(crown_jewels), hops, tuple(lint), assertions, tuple(notes),
                  _exposure(view, "egress"))
@@ -269,6 +268,16 @@ def matches_pattern(pattern: str, workload_id: str, data: dict) -> bool:
     bare = workload_id.split("[", 1)[0]
     glob = pattern.replace("[", "[[]")  # a [Kind] suffix is literal, not a character class
     return fnmatch.fnmatchcase(workload_id, glob) or fnmatch.fnmatchcase(bare, glob)
+
+
+def _unmatched(pattern: str, view) -> str:
+    """A note for a crown-jewel pattern that matches no workload, with the closest names."""
+    import difflib
+
+    names = sorted({n.split("[", 1)[0] for n, d in view.nodes.items() if d.get("type") == "workload"})
+    close = [n for n in names if n.startswith(pattern.rstrip("*"))][:3] or difflib.get_close_matches(pattern, names, 3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f"crown-jewel pattern {pattern!r} matches no workload{hint}"
 
 
 def _jewels(analysis: Analysis, view, graph, exposure: Sequence[Exposure],

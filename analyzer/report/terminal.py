@@ -50,7 +50,7 @@ def render(report: Audit, color: bool = False, width: int = 100) -> str:
         console.print("no workload is reachable from outside the cluster")
 
     if report.egress:
-        console.print(f"egress to outside the cluster: {len(report.egress)} workloads may send there "
+        console.print(f"egress to outside the cluster: {_count(len(report.egress), 'workload')} may send there "
                       "(--format md/json/html lists them)")
     if report.blast_radius:
         t = Table(title=f"Blast radius (up to {report.hops} hops)", title_justify="left")
@@ -92,3 +92,7 @@ def _styled(text: str, part: int, whole: int) -> str:
 
 def _hops(n: int) -> str:
     return f"{n} hop" if n == 1 else f"{n} hops"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
