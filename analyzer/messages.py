@@ -78,6 +78,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR139": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
     "KR140": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
     "KR141": (Severity.ERROR, "{kind} {name}: {detail}; object skipped"),
+    "KR120": (Severity.ERROR, "{detail}; this container-port entry is dropped, the rest of the "
+                              "{kind} is analysed"),
     # --- semantic notes ---------------------------------------------------------------------
     "KR203": (Severity.WARNING, "pod {name} is defined twice (first at {detail}); this one is "
                                 "ignored"),
@@ -167,5 +169,14 @@ def diagnostic(code: str, source: SourceRef | None = None, **fields: object) -> 
     a second, forged diagnostic line."""
     severity, template = CATALOGUE[code]
     kind = fields.get("kind")
-    return Diagnostic(code, severity, escape_controls(template.format(**fields)), source,
+    message = template.format(**fields)
+    if kind in _POLICY_KINDS and message.endswith("; object skipped"):
+        message = message.removesuffix("; object skipped") + _WHOLE_POLICY
+    return Diagnostic(code, severity, escape_controls(message), source,
                       kind if isinstance(kind, str) else None)
+
+
+# a policy is never read in part: its rules together say what it allows
+_POLICY_KINDS = ("NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+                 "ClusterNetworkPolicy")
+_WHOLE_POLICY = "; the whole policy is skipped (read in part it could allow what it does not)"

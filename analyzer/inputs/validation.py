@@ -749,6 +749,7 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
             return SourceRef(_m.source.file, locator.line(_m.source, path), _m.source.doc,
                              origin=_m.source.origin)
 
+        drops: set[Path] = set()  # broken container-port entries, dropped from a kept object
         if m.kind in ADMIN_KINDS and m.api_version not in API_VERSIONS[m.kind]:
             diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,
                                     detail=f"{m.api_version} (kreach reads "
@@ -761,17 +762,37 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
                                         detail=f"{m.api_version} (no {m.kind} schema in Kubernetes "
                                                f"{validator.version})"))
                 continue
+            fatal = False
             for issue in issues:
                 code = "KR101" if issue.interpreted else "KR102"
-                diags.append(diagnostic(code, at(issue.path), kind=m.kind, name=name,
-                                        path=_fmt(issue.path), detail=issue.detail))
-            if any(i.interpreted for i in issues):
+                d = diagnostic(code, at(issue.path), kind=m.kind, name=name,
+                               path=_fmt(issue.path), detail=issue.detail)
+                entry = _port_entry(m.kind, issue.path) if issue.interpreted else None
+                fatal = fatal or (issue.interpreted and entry is None)
+                if entry is not None:  # one message per dropped entry
+                    if entry in drops:
+                        continue
+                    drops.add(entry)
+                    d = _dropped(d, m.kind)
+                diags.append(d)
+            if fatal:
                 continue
         problems, saw_null = check_semantics(m)
-        if problems:
-            diags += [diagnostic(p.code, at(p.path), kind=m.kind, name=name, **p.fields)
-                      for p in problems]
+        fatal = False
+        for p in problems:
+            d = diagnostic(p.code, at(p.path), kind=m.kind, name=name, **p.fields)
+            entry = _port_entry(m.kind, p.path)
+            fatal = fatal or entry is None
+            if entry is not None:
+                if entry in drops:
+                    continue
+                drops.add(entry)
+                d = _dropped(d, m.kind)
+            diags.append(d)
+        if fatal:
             continue
+        if drops:
+            m = dataclasses.replace(m, body=_without_entries(m.body, drops))
         cluster_scoped = m.kind in ("Namespace", "Node") or m.kind in ADMIN_KINDS
         key = (m.kind, "" if cluster_scoped else (m.namespace or "default"), m.name)
         if key in first_seen:  # located only now: finding a field's line re-reads the file
@@ -784,3 +805,39 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
         first_seen[key] = m
         kept.append(dataclasses.replace(m, body=without_nulls(m.body)) if saw_null else m)
     return ValidationResult(tuple(kept), tuple(diags))
+
+
+def _port_entry(kind: str, path: Path) -> Path | None:
+    """The container-port entry ``path`` lies in (``...containers[i].ports[j]``) for a Pod or a
+    workload, else None. Such an entry is the smallest part that can be dropped without changing
+    what any policy means: the pod still exists, only that port (and its name) is unknown, as
+    netpol-analyzer reads it. A policy is never read in part (a rule read alone could allow
+    what the whole policy does not)."""
+    if kind not in WORKLOAD_KINDS and kind not in ("Pod", "CronJob"):
+        return None
+    for k in range(len(path) - 3):
+        if (path[k] in ("containers", "initContainers") and isinstance(path[k + 1], int)
+                and path[k + 2] == "ports" and isinstance(path[k + 3], int)):
+            return path[: k + 4]
+    return None
+
+
+def _dropped(d: Diagnostic, kind: str) -> Diagnostic:
+    """The diagnostic of a problem inside a port entry, restated: the entry is dropped, the
+    object kept."""
+    text = d.message.removesuffix("; object skipped")
+    return diagnostic("KR120", d.source, detail=text, kind=kind)
+
+
+def _without_entries(body: Mapping, drops: set[Path]) -> dict:
+    """A copy of ``body`` without the list entries at ``drops`` (each path ends in an index)."""
+    import copy
+
+    out = copy.deepcopy(body)
+    for path in sorted(drops, key=lambda p: p[-1], reverse=True):
+        node: Any = out
+        for key in path[:-1]:
+            node = node[key]
+        if isinstance(node, list) and 0 <= path[-1] < len(node):
+            del node[path[-1]]
+    return out
