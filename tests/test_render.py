@@ -170,3 +170,35 @@ def test_templates_outside_a_chart_get_one_hint_for_all_files(tmp_path):
 def test_a_real_helm_renders_a_chart(chart):  # pragma: no cover - depends on the machine
     a = analyze([str(chart)], Options(inputs=InputOptions(render=True)))
     assert a.objects == 1
+
+
+def _overlay_tree(root: Path) -> Path:
+    base = root / "base"
+    base.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [policy.yaml]\n")
+    (base / "policy.yaml").write_text(POLICY.replace("# Source: shop/templates/netpol.yaml\n", "")
+                                      .replace("  namespace: shop\n", ""))
+    for env in ("dev", "prod"):
+        overlay = root / "overlays" / env
+        overlay.mkdir(parents=True)
+        (overlay / "kustomization.yaml").write_text(f"namespace: {env}\nresources: [../../base]\n")
+    return root
+
+
+def test_a_walk_renders_overlays_and_reads_bases_only_through_them(tmp_path, only):
+    root = _overlay_tree(tmp_path / "k")
+    result = kreach("list", str(root))
+    hints = [ln for ln in result.stderr.splitlines() if "KR720" in ln]
+    assert [h.split(": warning")[0] for h in hints] == [
+        f"{root / 'overlays' / 'dev' / 'kustomization.yaml'}:1",
+        f"{root / 'overlays' / 'prod' / 'kustomization.yaml'}:1"]
+    assert "kustomization " + str(root / "base") in kreach("list", str(root / "base")).stderr
+
+
+@pytest.mark.skipif(shutil.which("kubectl", path=os.defpath + ":/usr/bin:/usr/local/bin") is None,
+                    reason="kubectl is not installed")
+def test_a_real_kubectl_renders_each_overlay_once(tmp_path):  # pragma: no cover - machine
+    root = _overlay_tree(tmp_path / "k")
+    a = analyze([str(root)], Options(inputs=InputOptions(render=True)))
+    names = sorted(f"{p.namespace}/{p.name}" for p in a.cluster.policies)
+    assert names == ["dev/deny", "prod/deny"] and not a.has_errors

@@ -559,6 +559,16 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "jsondecode": lambda s: json.loads(s),
     "cidrsubnet": _cidrsubnet,
     "cidrhost": _cidrhost,
+    "strcontains": lambda s, sub: sub in s,
+    "startswith": lambda s, p: s.startswith(p),
+    "endswith": lambda s, p: s.endswith(p),
+    "substr": lambda s, off, n: s[int(off):] if int(n) < 0 else s[int(off):int(off) + int(n)],
+    "sort": lambda lst: sorted(lst, key=str),
+    "reverse": lambda lst: list(reversed(lst)),
+    "slice": lambda lst, a, b: lst[int(a):int(b)],
+    "alltrue": lambda lst: all(x is True for x in lst),
+    "anytrue": lambda lst: any(x is True for x in lst),
+    "sum": lambda lst: sum(_number(x) for x in lst),
     "one": lambda lst: (lst[0] if len(lst) == 1 else None) if len(lst) <= 1 else
     (_ for _ in ()).throw(ValueError("more than one element")),
 }

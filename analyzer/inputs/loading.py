@@ -598,13 +598,17 @@ def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locat
 def _load_each(files: list[str], stdin_text: str | bytes | None, locator: Locator,
                inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
     modules: dict[str, list[str]] = {}
+    units = [f for f in files if f != STDIN and os.path.isdir(f)]
+    if units:
+        from .render import read_unit, referenced
+
+        built_on = referenced(units)  # bases and components: read through their overlays
     for f in files:
         if f != STDIN and f.lower().endswith(TERRAFORM_SUFFIX):
             modules.setdefault(os.path.dirname(f) or ".", []).append(f)
         elif f != STDIN and os.path.isdir(f):
-            from .render import read_unit
-
-            yield from _built(read_unit(f, inputs, locator), locator, limits)
+            if os.path.normpath(f) not in built_on or len(units) == 1:
+                yield from _built(read_unit(f, inputs, locator), locator, limits)
         else:
             yield from _load_file(f, stdin_text, locator, inputs, limits)
     if modules:

@@ -77,6 +77,34 @@ def read_unit(directory: str, inputs: InputOptions, _locator: object = None
         yield marker, done.stdout
 
 
+def referenced(units: Iterable[str]) -> set[str]:
+    """Units another unit of ``units`` builds on (a kustomization's ``resources``, ``bases``
+    and ``components`` that are directories): rendered through it, not on their own, so that
+    a walk over base, components and overlays reads each object once."""
+    import yaml
+
+    out: set[str] = set()
+    for unit in units:
+        names = os.listdir(unit) if os.path.isdir(unit) else []
+        name = next((k for k in KUSTOMIZATIONS if k in names), None)
+        if name is None:
+            continue
+        try:
+            with open(os.path.join(unit, name), encoding="utf-8") as fh:
+                doc = yaml.safe_load(fh)
+        except (OSError, ValueError, yaml.YAMLError):
+            continue  # reported when the unit is rendered
+        if not isinstance(doc, dict):
+            continue
+        for key in ("resources", "bases", "components"):
+            for entry in doc.get(key) or []:
+                if isinstance(entry, str) and "://" not in entry:
+                    path = os.path.normpath(os.path.join(unit, entry))
+                    if os.path.isdir(path):
+                        out.add(path)
+    return out
+
+
 def split_by_source(text: str, chart_dir: str) -> Iterator[tuple[str, str]]:
     """Helm's output split into the templates it came from: ``# Source: chart/templates/x.yaml``
     is ``<chart_dir>/templates/x.yaml`` (the first component is the chart's name, which need not
