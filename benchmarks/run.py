@@ -359,6 +359,9 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path,
     assertion file is written (untimed) next to the directory, outside it."""
     d = str(manifests)
     cmds = [("list DIR --format json -o /dev/null", [*kreach, "list", d, "--format", "json", "-o", os.devnull])]
+    plan = write_plan_json(manifests)  # the same cluster as `terraform show -json` of a plan
+    cmds.append(("list PLAN.json --format json -o /dev/null",
+                 [*kreach, "list", str(plan), "--format", "json", "-o", os.devnull]))
     if "exposure" in available:
         cmds.append(("exposure DIR -o /dev/null", [*kreach, "exposure", d, "-o", os.devnull]))
     if "audit" in available:
@@ -379,6 +382,27 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path,
         cmds.append((f"check DIR/../{file.name} -o /dev/null",
                      [*kreach, "check", str(file), "-o", os.devnull]))
     return cmds
+
+
+def write_plan_json(manifests: Path) -> Path:
+    """The cluster as the JSON of a Terraform plan creating it (untimed; written once, next to
+    the directory), by fixtures/terraform/generate.py's provider-schema writer."""
+    out = manifests.parent / "plan.json"
+    if out.exists() and out.stat().st_mtime >= manifests.stat().st_mtime:
+        return out
+    import importlib.util
+
+    import yaml
+
+    spec = importlib.util.spec_from_file_location(
+        "tf_generate", HERE.parent / "fixtures" / "terraform" / "generate.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    objects = []
+    for path in sorted(manifests.rglob("*.yaml")):
+        objects += [o for o in yaml.safe_load_all(path.read_text()) if isinstance(o, dict)]
+    out.write_text(json.dumps(gen.create_plan(objects)))
+    return out
 
 
 def nca_executable(venv: Path) -> Path:
