@@ -562,6 +562,18 @@ def inprocess_table(found: list[InProcess], targets: dict[tuple[str, str], Targe
     return out
 
 
+KEPT = ("<!-- pod-ips: begin -->", "<!-- pod-ips: end -->")  # written by benchmarks/pod_ips.py
+
+
+def kept_sections(path: Path) -> str:
+    """Sections other scripts wrote into the results file, carried over on regeneration."""
+    text = path.read_text() if path.is_file() else ""
+    begin, end = KEPT
+    if begin not in text or end not in text:
+        return ""
+    return "\n" + text[text.index(begin):text.index(end) + len(end)] + "\n"
+
+
 def render_markdown(command_line: str, info: dict, meta: dict, results: list[Measurement],
                     inprocess: list[InProcess], targets: dict[tuple[str, str], Target]) -> str:
     out = ["# kreach benchmark results", "",
@@ -696,7 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     command_line = shlex.join(["python", os.path.relpath(Path(sys.argv[0]).resolve(), REPO), *sys.argv[1:]]) \
         if argv is None else shlex.join(["python", "benchmarks/run.py", *argv])
     if str(a.output) != "-":
-        a.output.write_text(render_markdown(command_line, info, meta, results, inprocess, targets))
+        a.output.write_text(render_markdown(command_line, info, meta, results, inprocess, targets)
+                            + kept_sections(a.output))
         print(f"wrote {a.output}", file=sys.stderr)
     if a.json:
         a.json.write_text(json.dumps({"command": command_line, "machine": info, **meta,

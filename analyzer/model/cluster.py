@@ -191,7 +191,7 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
     nodes: list[Node] = []
     # controllers whose real pods are in the input: those pods stand for them, so no pods are
     # made up from the template (that would count them twice, with made-up names)
-    owners_with_pods = {_bare_pod(m, m.namespace or DEFAULT_NAMESPACE)[1].id
+    owners_with_pods = {_owner_id(m, m.namespace or DEFAULT_NAMESPACE)
                         for m in manifests if m.kind == "Pod"}
     pod_ids: dict[str, SourceRef] = {}
 
@@ -320,6 +320,13 @@ def _owner(meta: Mapping[str, Any]) -> tuple[str, str] | None:
     ref = next((r for r in refs if r.get("controller") is True), refs[0])
     kind = ref.get("kind")
     return ref["name"], kind if isinstance(kind, str) and kind else "Pod"
+
+
+def _owner_id(m: Manifest, ns: str) -> str:
+    """The id of the workload a bare Pod manifest belongs to (what :func:`_bare_pod` makes)."""
+    owner = _owner(_meta(m))
+    name, kind = owner if owner else (m.name, "Pod")
+    return workload_id(ns, name, kind)
 
 
 def _bare_pod(m: Manifest, ns: str) -> tuple[Pod, Workload]:
