@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -40,6 +42,20 @@ def test_nothing_to_analyse_is_an_error():
 def test_generated_clusters_are_valid_kubernetes(objects):
     cluster = cluster_from_manifests(objects)
     assert [d for d in cluster.diagnostics if d.severity is Severity.ERROR] == []
+
+
+@FEW
+@given(clusters(pod_ips=True))
+def test_generated_pod_ips_are_valid_and_read_back(objects):
+    """Generated exports with pod addresses load without errors and every address is read
+    (the engines' agreement on such clusters is tests/test_query_agreement.py's job)."""
+    cluster = cluster_from_manifests(objects)
+    assert [d for d in cluster.diagnostics if d.severity is Severity.ERROR] == []
+    written = {(o["metadata"]["namespace"], o["metadata"]["name"]): [i["ip"] for i in o["status"]["podIPs"]]
+               for o in objects if o["kind"] == "Pod" and "status" in o}
+    read = {(p.namespace, p.name): list(p.ip_texts) for p in cluster.analysis.cluster.pods if p.ips}
+    assert {k: sorted(v) for k, v in read.items()} == {
+        k: sorted(str(ipaddress.ip_address(a)) for a in v) for k, v in written.items()}
 
 
 @FEW

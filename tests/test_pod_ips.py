@@ -3,7 +3,7 @@ where an ipBlock boundary separates them, and re-checked incrementally like ever
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
 
 from analyzer.engine.evaluate import evaluate
 from analyzer.engine.incremental import apply_policy_change
@@ -135,3 +135,15 @@ def test_a_mirror_pod_owned_by_its_node_is_its_own_workload():
 def test_address_values_share_one_space():
     assert address_value("0.0.0.1") == 1
     assert address_value("::1") == 2**32 + 1
+
+
+def test_pod_level_json_lists_the_ips_of_pods_that_have_them():
+    from pathlib import Path
+    from test_cli_list import check_document, kreach
+
+    case = Path(__file__).resolve().parents[1] / "fixtures" / "spec" / "ipblock-pod-ip"
+    result = kreach(str(case), "--level", "pod", "--format", "json")
+    doc = json.loads(result.stdout)
+    check_document(doc, "pod")
+    assert doc["endpoints"]["t/dual"]["ips"] == ["10.1.0.6", "fd00::6"]
+    assert "ips" not in doc["endpoints"]["t/noip"]

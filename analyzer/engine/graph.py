@@ -59,6 +59,7 @@ def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityVi
         for i, p in enumerate(cluster.pods):
             pid = pod_id(p.namespace, p.name)
             nodes[pid] = dict(type="pod", namespace=p.namespace, name=p.name, workload=p.workload,
+                              ips=list(p.ip_texts),
                               labels=dict(p.labels), source=p.source)
             members[reach.index.pod_class[i]].append(pid)
 

@@ -25,6 +25,9 @@ PROTOCOLS = ("TCP", "UDP", "SCTP")
 PORTS = (53, 80, 443, 5432, 8080)
 PORT_NAMES = ("http", "metrics")
 CIDRS = ("0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16", "203.0.113.0/24", "::/0")
+# pod addresses that fall inside, outside and in the except of the ipBlocks above
+POD_IPV4 = ("10.0.0.5", "10.1.0.7", "10.2.3.4", "192.168.1.9", "203.0.113.8", "172.16.0.3")
+POD_IPV6 = ("fd00::5", "2001:db8::9")
 
 
 def _names(prefix: str) -> st.SearchStrategy[str]:
@@ -57,8 +60,19 @@ def selectors(draw, keys=KEYS, values=VALUES) -> dict:
 
 
 @st.composite
-def pods(draw, namespaces=NAMESPACES, name: str | None = None) -> dict:
-    """A Pod with labels and (sometimes named) container ports."""
+def pod_status(draw) -> dict:
+    """A Running pod's ``status`` with its addresses (IPv4, IPv6 or both), as exports show it."""
+    ips = [ip for ip in (draw(st.sampled_from((None,) + POD_IPV4)),
+                         draw(st.sampled_from((None,) * 3 + POD_IPV6))) if ip]
+    if not ips:
+        ips = [draw(st.sampled_from(POD_IPV4))]
+    return {"phase": "Running", "podIP": ips[0], "podIPs": [{"ip": ip} for ip in ips]}
+
+
+@st.composite
+def pods(draw, namespaces=NAMESPACES, name: str | None = None, ips: bool = False) -> dict:
+    """A Pod with labels and (sometimes named) container ports; with ``ips``, often with the
+    ``status.podIPs`` of an export (so ipBlocks can match it)."""
     ports = []
     for i, number in enumerate(sorted(draw(st.sets(st.sampled_from(PORTS), max_size=3)))):
         port: dict = {"containerPort": number, "protocol": draw(st.sampled_from(PROTOCOLS))}
@@ -66,10 +80,13 @@ def pods(draw, namespaces=NAMESPACES, name: str | None = None) -> dict:
             port["name"] = PORT_NAMES[i]
         ports.append(port)
     pod_name = name or draw(_names("pod-"))
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": pod_name, "namespace": draw(st.sampled_from(namespaces)),
-                         "labels": draw(labels())},
-            "spec": {"containers": [{"name": "main", "image": "example", "ports": ports}]}}
+    out = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": pod_name, "namespace": draw(st.sampled_from(namespaces)),
+                        "labels": draw(labels())},
+           "spec": {"containers": [{"name": "main", "image": "example", "ports": ports}]}}
+    if ips and draw(st.booleans()):
+        out["status"] = draw(pod_status())
+    return out
 
 
 @st.composite
@@ -217,16 +234,18 @@ def admin_sets(draw, max_admin: int = 3) -> list[dict]:
 
 @st.composite
 def clusters(draw, namespaces=NAMESPACES, max_pods: int = 6, max_policies: int = 4,
-             default_deny: bool = False, admin: bool = False) -> list[dict]:
+             default_deny: bool = False, admin: bool = False,
+             pod_ips: bool = False) -> list[dict]:
     """Namespaces (labelled ``team``), pods and policies, with unique names. With
     ``default_deny`` every namespace also gets a deny-all policy and no other policy; with
-    ``admin`` admin policies are drawn too (:func:`admin_sets`)."""
+    ``admin`` admin policies are drawn too (:func:`admin_sets`); with ``pod_ips`` pods often
+    carry addresses (``status.podIPs``), some inside the ipBlocks."""
     objects: list[dict] = [
         {"apiVersion": "v1", "kind": "Namespace",
          "metadata": {"name": ns, "labels": draw(labels(keys=("team",), max_size=1))}}
         for ns in namespaces]
     n_pods = draw(st.integers(1, max_pods))
-    objects += [draw(pods(namespaces, name=f"pod-{i}")) for i in range(n_pods)]
+    objects += [draw(pods(namespaces, name=f"pod-{i}", ips=pod_ips)) for i in range(n_pods)]
     if default_deny:
         objects += [_default_deny(ns) for ns in namespaces]
     else:
@@ -237,4 +256,5 @@ def clusters(draw, namespaces=NAMESPACES, max_pods: int = 6, max_policies: int =
     return objects
 
 
-__all__ = ["admin_policies", "admin_sets", "clusters", "labels", "pods", "policies", "selectors"]
+__all__ = ["admin_policies", "admin_sets", "clusters", "labels", "pod_status", "pods", "policies",
+           "selectors"]

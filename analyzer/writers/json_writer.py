@@ -18,8 +18,11 @@ def endpoint(data: dict[str, Any]) -> dict[str, Any]:
         return {"type": t, "namespace": data["namespace"], "name": data["name"],
                 "kind": data["kind"], "pods": data["pods"], "labels": data["labels"]}
     if t == "pod":
-        return {"type": t, "namespace": data["namespace"], "name": data["name"],
-                "workload": data["workload"]}
+        out = {"type": t, "namespace": data["namespace"], "name": data["name"],
+               "workload": data["workload"]}
+        if data.get("ips"):
+            out["ips"] = list(data["ips"])
+        return out
     return {"type": t, "ranges": list(data["ranges"])}
 
 
