@@ -62,3 +62,20 @@ def test_the_harness_finds_stale_output_and_honours_ellipses(tmp_path):
     assert matches(["a (...:3) b"], "a (f.yaml:3) b\n")
     assert not matches(["a (...:3) b"], "a (f.yaml:4) b\n")
     assert not matches(["first", "last"], "first\nmiddle\nlast\n")
+
+
+def test_no_documented_command_needs_quoting_for_history_expansion():
+    """``!x`` outside single quotes is history expansion in an interactive bash or zsh."""
+    import re
+
+    for e in EXAMPLES:
+        if e.kind == "command" and e.source:
+            unquoted = re.sub(r"'[^']*'", "", e.source.split("#")[0])
+            assert not re.search(r"![^=\s(]", unquoted), f"{e.id}: quote the '!' in `{e.source}`"
+
+
+def test_new_pod_forms_from_the_docs_answer_as_documented():
+    result = CliRunner().invoke(app, ["can", "new:shop:{}", "shop/api", str(ROOT / "fixtures/demo")])
+    assert result.exit_code == 1 and result.stdout.startswith("no: new:shop:{} -> shop/api")
+    result = CliRunner().invoke(app, ["can", "new:shop", "shop/api", str(ROOT / "fixtures/demo")])
+    assert result.exit_code == 0 and "a new pod in namespace shop with labels app=web" in result.stdout

@@ -246,3 +246,21 @@ def test_a_directory_of_kinds_kreach_does_not_model_says_so(project):
     assert result.exit_code == 2
     assert "error[KR052]: nothing in . is of a kind kreach models" in result.stderr
     assert "2 objects of other kinds" in result.stderr
+
+
+def test_reachable_from_internet_points_to_exposure():
+    result = run("reachable-from", "internet", str(DEMO))
+    assert result.exit_code == 2
+    assert "run kreach exposure --from internet" in result.stderr
+
+
+# --- 10. hypothetical pods: any labels, or none --------------------------------------------------
+
+
+def test_new_pod_with_no_labels_is_the_narrowest_question(engine):
+    from analyzer.query.can import can
+    from analyzer.query.verdict import Answer
+
+    assert can(engine, "new:shop", "shop/api").answer is Answer.YES      # some labels get in
+    assert can(engine, "new:shop:{}", "shop/api").answer is Answer.NO    # no labels: denied
+    assert can(engine, "new:dev:{}", "payments/ledger").answer is Answer.YES  # the debug hole

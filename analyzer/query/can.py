@@ -16,6 +16,7 @@ import z3
 from ..engine.compile import IPPeer, PodPeer, Target, default_ref
 from ..model.connset import PROTOCOLS, address_text
 from ..model.cluster import EGRESS, INGRESS, NAME_LABEL
+from ..model.selectors import LabelSelector, Requirement
 from .encoding import (PROTO_CODE, AddressTerm, ConcretePod, Encoding, Flow, Formula, Side, Signature,
                        SymbolicPod, Term, as_z3, conj)
 from .engine import Engine, External, Hypothetical, QueryError, Resolved
@@ -47,7 +48,11 @@ def bind(engine: Engine, resolved: Resolved, name: str) -> Bound:
             pod = SymbolicPod(name, enc, frozenset({e.namespace}), False)
         else:
             pod = SymbolicPod(name, enc, frozenset(), True)
-        return Bound(resolved, pod, [pod.hypothetical(e.namespace, e.pod_selector)], [])
+        selector = e.pod_selector
+        if e.no_labels:  # absent keys: every key a selector looks at (others change nothing)
+            selector = LabelSelector.build(None, tuple(Requirement(k, "DoesNotExist")
+                                                       for k in sorted(enc.pod_keys)))
+        return Bound(resolved, pod, [pod.hypothetical(e.namespace, selector)], [])
     choices = sorted(resolved.groups.items(), key=lambda kv: kv[1][0])
     if len(choices) == 1 and not engine.options.symbolic:
         sig, pods = choices[0]

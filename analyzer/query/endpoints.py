@@ -16,6 +16,7 @@ expression                endpoint
 ``203.0.113.0/24``        an address range (or a single address; ``10.0.0.0-10.0.0.255`` as kreach prints it)
 ``new:dev``               a pod that does not exist yet, in namespace ``dev``, with any labels
 ``new:dev:app=x``         the same, with at least the labels the requirements demand
+``new:dev:{}``            the same, with no labels at all
 ``new:*`` ``new:*:app=x`` a new pod in any namespace, existing or not
 ========================  ==========================================================================
 
@@ -89,13 +90,18 @@ class Addresses:
 
 @dataclass(frozen=True)
 class NewPod:
-    """A hypothetical pod: ``namespace`` None means any namespace, existing or new."""
+    """A hypothetical pod: ``namespace`` None means any namespace, existing or new. Its labels
+    are free except what ``pod_selector`` demands; ``no_labels``: it has no labels at all
+    (``new:dev:{}``, as ``labels: {}`` in a manifest)."""
 
     namespace: str | None
     pod_selector: LabelSelector = MATCH_ALL
+    no_labels: bool = False
 
     def __str__(self) -> str:
         ns = self.namespace if self.namespace is not None else "*"
+        if self.no_labels:
+            return f"new:{ns}:{{}}"
         return f"new:{ns}" + ("" if self.pod_selector.is_empty else f":{self.pod_selector}")
 
 
@@ -199,6 +205,8 @@ def _new_pod(rest: str, text: str) -> NewPod:
     ns, sep, reqs = rest.partition(":")
     if ns != "*" and not _NAME_RE.match(ns):
         raise EndpointError(f"{text!r}: expected new:NAMESPACE or new:* before the labels")
+    if sep and reqs.strip() == "{}":
+        return NewPod(None if ns == "*" else ns, MATCH_ALL, no_labels=True)
     selector = _Requirements(reqs, text).parse()[0] if sep else MATCH_ALL
     return NewPod(None if ns == "*" else ns, selector)
 

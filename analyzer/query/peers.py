@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..model.connset import ConnectionSet, IntervalSet, NO_CONNECTIONS, PROTOCOLS, range_text, split_families
 from .endpoints import NewPod
 from .can import Bound, bind, bind_new_namespace, can_bound
-from .engine import Engine, ExistingPods, Hypothetical, QueryError
+from .engine import Engine, ExistingPods, External, Hypothetical, QueryError
 from .verdict import Answer, PeerReport, PeerRow
 
 
@@ -28,7 +28,10 @@ def _pods_of_class(engine: Engine, c: int) -> tuple[int, ...]:
 def _existing(engine: Engine, text: str) -> ExistingPods:
     r = engine.resolve(text)
     if not isinstance(r, ExistingPods):
-        raise QueryError(f"{text}: who-can-reach and reachable-from take existing pods")
+        hint = ("; for what the internet or an address range reaches, run kreach exposure --from internet"
+                if isinstance(r, External) else
+                "; for what a pod that does not exist yet could reach, ask kreach can " + str(text) + " DST")
+        raise QueryError(f"{text}: who-can-reach and reachable-from take existing pods{hint}")
     if engine.reachability is None:
         raise QueryError("this engine has no concrete reachability")
     return r
