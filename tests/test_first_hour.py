@@ -264,3 +264,44 @@ def test_new_pod_with_no_labels_is_the_narrowest_question(engine):
     assert can(engine, "new:shop", "shop/api").answer is Answer.YES      # some labels get in
     assert can(engine, "new:shop:{}", "shop/api").answer is Answer.NO    # no labels: denied
     assert can(engine, "new:dev:{}", "payments/ledger").answer is Answer.YES  # the debug hole
+
+
+# --- 8. witnesses a person can read -------------------------------------------------------------
+
+
+def test_a_witness_is_never_a_pod_to_itself_when_another_pod_shows_the_same(tmp_path):
+    (tmp_path / "d.yaml").write_text(DEPLOY.format(name="web", namespace="\n  namespace: a")
+                                     .replace("spec:\n  selector", "spec:\n  replicas: 2\n  selector"))
+    out = run("can", "a/web", "a/web", str(tmp_path)).stdout
+    assert "witness: a/pod/web-0 (a/web[Deployment]) -> a/pod/web-1 (a/web[Deployment]) TCP 8080" in out
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["internet", "shop/web"], "witness: 1.0.0.1 -> shop/pod/web-0"),
+    (["payments/gateway", "internet"], "-> 203.0.113.1 TCP 443"),   # not the range's .0
+    (["::/0", "payments/ledger"], "witness: 200::1 -> payments/pod/ledger-0"),
+])
+def test_an_internet_witness_is_a_plain_public_address_of_the_range(args, shown):
+    assert shown in run("can", *args, str(DEMO)).stdout
+
+
+def test_failed_assertions_show_a_public_address_and_a_declared_port():
+    out = run("check", str(ROOT / "fixtures" / "failing" / "kreach.yaml")).stdout
+    assert "counterexample: 1.0.0.1 -> payments/pod/ledger-0 (payments/ledger[Deployment]) TCP 7070" in out
+
+
+def test_a_port_for_a_destination_that_declares_none_is_a_common_one_not_tcp_1():
+    from analyzer.model.connset import ALL_CONNECTIONS
+    from analyzer.query.feasibility import first_port
+
+    assert first_port(ALL_CONNECTIONS) == ("TCP", 443)
+    assert first_port(ALL_CONNECTIONS, [9100]) == ("TCP", 9100)
+    assert "TCP 1\n" not in run("exposure", str(DEMO)).stdout
+
+
+def test_the_blocked_line_of_a_failed_assert_reachable_keeps_its_port():
+    from analyzer.testing import assert_reachable, load_cluster
+
+    with pytest.raises(AssertionError) as failure:
+        assert_reachable(load_cluster(str(DEMO)), "shop/web", "shop/db", port=5432)
+    assert "blocked: shop/web -> shop/db 5432\n" in str(failure.value)

@@ -60,6 +60,15 @@ class Example:
             return f"{one} (allowed: {self.conns})"
         return one or self.conns or ""
 
+    @property
+    def is_blocked(self) -> bool:
+        """The pair of a denial: no connection exists, only what was asked about."""
+        return not self.flow_text()
+
+    def asked_text(self) -> str:
+        """The protocol and port a blocked pair was asked about (``5432``, ``UDP 53``, ``UDP``)."""
+        return " ".join(str(x) for x in (self.protocol, self.port) if x)
+
 
 @dataclass(frozen=True)
 class Result:

@@ -17,7 +17,8 @@ from typing import Iterable, Iterator
 from ..analysis import Analysis, Options, analyze
 from ..engine.compile import RuleRef
 from ..model.connset import (ALL_CONNECTIONS, ALL_IPS, ALL_PORTS, EMPTY, PROTOCOLS, ConnectionSet,
-                       IntervalSet, address_text, range_text, split_families)
+                       IntervalSet, address_text, example_address, range_text, split_families)
+from ..query.feasibility import COMMON_PORTS
 from ..diagnostics import Diagnostic
 from ..inputs.loading import discover
 from ..query.endpoints import Addresses, NewPod, parse_endpoint
@@ -245,8 +246,7 @@ class Checker:
 
     def side_text(self, side: tuple[int, ...] | IntervalSet, avoid: int | None = None) -> str:
         if isinstance(side, IntervalSet):
-            lo, _ = next(iter(side))
-            return address_text(lo)
+            return address_text(example_address(side))
         pod = next((p for p in side if p != avoid), side[0])
         return self.pod_text(pod)
 
@@ -500,6 +500,9 @@ def _one_connection(conns: ConnectionSet, declared=()) -> tuple[str | None, int 
     for p in sorted(declared, key=lambda p: (p.protocol != "TCP", p.number)):
         if conns.allows(p.protocol, p.number):
             return p.protocol, p.number
+    for n in COMMON_PORTS:
+        if conns.allows("TCP", n):
+            return "TCP", n
     for proto in ("TCP", "UDP", "SCTP"):
         ports = conns.get(proto)
         if ports:

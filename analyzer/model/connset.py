@@ -207,6 +207,41 @@ def address_text(value: int) -> str:
     return str(ipaddress.IPv6Address(value - V6_BASE))
 
 
+def is_global(value: int) -> bool:
+    """A publicly routable address (not private, loopback, documentation, reserved...)."""
+    return (ipaddress.IPv4Address(value) if value <= V4_MAX
+            else ipaddress.IPv6Address(value - V6_BASE)).is_global
+
+
+def example_addresses(s: IntervalSet, limit: int = 6) -> list[int]:
+    """Addresses of ``s`` a reader takes for "some address out there", best first: public
+    (globally routable) IPv4 addresses that do not end in .0, then public IPv6, then the second
+    address of each range (never 0.0.0.0 or ffff:...:ffff when a range offers better)."""
+    public: list[int] = []
+    fallback: list[int] = []
+    for lo, hi in split_families(s):
+        base, step = (0, 2**24) if lo <= V4_MAX else (V6_BASE, 2**120)  # /8 blocks
+        first = lo + 1 if lo < hi else lo
+        fallback.append(first)
+        probe, tries = first, 0
+        while probe <= hi and tries < 300 and len(public) < limit:
+            if is_global(probe):
+                public.append(probe)
+                break
+            probe = base + ((probe - base) // step + 1) * step + 1
+            tries += 1
+    ordered = sorted(public, key=lambda v: v > V4_MAX) + fallback
+    seen: list[int] = []
+    for v in ordered:
+        if v not in seen:
+            seen.append(v)
+    return seen[:limit]
+
+
+def example_address(s: IntervalSet) -> int:
+    return example_addresses(s, 1)[0]
+
+
 def range_text(lo: int, hi: int) -> str:
     """``10.0.0.0-10.255.255.255``; a range never straddles the two families."""
     return f"{address_text(lo)}-{address_text(hi)}"

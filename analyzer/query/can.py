@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import z3
 
 from ..engine.compile import IPPeer, PodPeer, Target, default_ref
-from ..model.connset import PROTOCOLS, address_text
+from ..model.connset import PROTOCOLS, address_text, example_addresses, is_global
+from .feasibility import COMMON_PORTS
 from ..model.cluster import EGRESS, INGRESS, NAME_LABEL
 from ..model.selectors import LabelSelector, Requirement
 from .encoding import (PROTO_CODE, AddressTerm, ConcretePod, Encoding, Flow, Formula, Side, Signature,
@@ -142,8 +143,9 @@ def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
         return Verdict(**head, answer=Answer.UNKNOWN, note=f"solver gave up: {why}")
     if result == z3.sat:
         if explain if friendly is None else friendly:  # bulk callers skip the extra calls
-            model = _friendlier(engine, model, (*base, allows), bd, flow, protocol, port)
-        witness = Witness(_witness(engine, bs, model), _witness(engine, bd, model),
+            model = _friendlier(engine, model, (*base, allows), bs, bd, flow, protocol, port)
+        src_w = _witness(engine, bs, model)
+        witness = Witness(src_w, _witness(engine, bd, model, avoid=src_w),
                           PROTOCOLS[model.eval(flow.proto, True).as_long()],
                           model.eval(flow.port, True).as_long())
         return Verdict(**head, answer=Answer.YES, witness=witness,
@@ -157,7 +159,7 @@ def can_bound(engine: Engine, bs: Bound, bd: Bound, port: int | None = None,
 # --- yes: witness and the rules that fire ------------------------------------------------------
 
 
-def _friendlier(engine: Engine, model: z3.ModelRef, facts: tuple, bd: Bound, flow: Flow,
+def _friendlier(engine: Engine, model: z3.ModelRef, facts: tuple, bs: Bound, bd: Bound, flow: Flow,
                 protocol: str | None, port: int | None) -> z3.ModelRef:
     """Any model proves "yes"; a reader is better served by TCP on a port the destination
     declares than by, say, SCTP port 2. Try those preferences; keep what still satisfies."""
@@ -170,12 +172,30 @@ def _friendlier(engine: Engine, model: z3.ModelRef, facts: tuple, bd: Bound, flo
         declared = sorted({p.number for p in pod.ports})
         if declared:
             wishes.append(z3.Or(*[flow.port == n for n in declared]))
+    elif port is None and protocol in (None, "TCP"):  # a new pod or an address: a common port
+        wishes.append(z3.Or(*[flow.port == n for n in COMMON_PORTS]))
+    for b in (bs, bd):  # a public address reads as "the internet"; 0.0.0.0 does not
+        if isinstance(b.term, AddressTerm):
+            for a in _readable_addresses(b, model):
+                if _check(engine, *facts, b.term.var == a)[0] == z3.sat:
+                    wishes.append(b.term.var == a)
+                    break
     for k in range(len(wishes), 0, -1):
         result, better, _ = _check(engine, *facts, *wishes[:k])
         if result == z3.sat and better is not None:
             return better
     return model
 
+
+
+def _readable_addresses(b: Bound, model: z3.ModelRef) -> list[int]:
+    """Readable addresses of an address endpoint, and the one after the model's (a range's
+    first address is its network address)."""
+    assert isinstance(b.resolved, External) and isinstance(b.term, AddressTerm)
+    within = b.resolved.endpoint.addresses
+    found = model.eval(b.term.var, True).as_long()
+    public = [a for a in example_addresses(within) if is_global(a)]
+    return public[:2] + ([found + 1] if found + 1 in within and found & 0xFF == 0 else [])
 
 
 def _is_true(model: z3.ModelRef, f: Formula) -> bool:
@@ -237,7 +257,9 @@ def neg_f(f: Formula) -> Formula:
     return (not f) if isinstance(f, bool) else z3.Not(f)
 
 
-def _witness(engine: Engine, b: Bound, model: z3.ModelRef):
+def _witness(engine: Engine, b: Bound, model: z3.ModelRef, avoid=None):
+    """The example endpoint of one side; ``avoid``: the other side's witness, never repeated
+    when the chosen group has another pod that shows the same (a pod to itself is no example)."""
     enc = engine.encoding
     term = b.term
     if isinstance(term, AddressTerm):
@@ -246,6 +268,9 @@ def _witness(engine: Engine, b: Bound, model: z3.ModelRef):
         i = model.eval(b.choice, True).as_long() if b.choice is not None else 0
         pods = b.choices[i][1]
         pod = engine.cluster.pods[pods[0]]
+        if isinstance(avoid, PodWitness) and (pod.namespace, pod.name) == (avoid.namespace, avoid.name) \
+                and len(pods) > 1:
+            pod = engine.cluster.pods[pods[1]]
         return PodWitness(pod.namespace, pod.name, pod.workload, labels=pod.labels)
     return _hypothetical_witness(enc, b, model)
 

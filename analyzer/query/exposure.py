@@ -26,7 +26,7 @@ from ..engine.classes import iter_bits
 from ..engine.compile import AnyPeer, PodPeer, RuleRef, default_ref
 from ..model.cluster import EGRESS, INGRESS, NAME_LABEL, pods_by_workload
 from ..model.connset import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet, IntervalSet, address_text, \
-    range_text, split_families
+    example_address, range_text, split_families
 from ..model.selectors import LabelSelector
 from .engine import Engine
 from .feasibility import NEW_NAMESPACE, first_port, satisfy
@@ -255,7 +255,7 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
         first = next(iter(ranges))[0]
         out.append(finding("critical" if conns.is_all() else "high",
                            PeerClass("external", texts), conns, refs,
-                           AddressWitness(address_text(first))))
+                           AddressWitness(address_text(example_address(ranges)))))
     if side.cluster or side.cluster_named:
         out.append(finding("high", PeerClass("cluster"), side.cluster, side.cluster_refs,
                            _new_pod(None, {}), side.cluster_named))

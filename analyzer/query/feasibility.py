@@ -82,12 +82,17 @@ def negate(r: Requirement) -> Requirement:
     return Requirement(r.key, _NEGATION[r.operator], r.values)
 
 
+# Ports a reader recognises, shown when the destination declares none (a new pod, an address)
+# rather than the lowest allowed port (TCP 1 says nothing).
+COMMON_PORTS = (443, 80, 8080, 53)
+
+
 def first_port(conns: ConnectionSet, declared: Sequence[int] = ()) -> tuple[str, int]:
     """A port ``conns`` allows, as a reader would pick it (like Z3 witnesses): TCP on a
-    ``declared`` port (the destination's container ports), else the lowest TCP port, else a
-    declared port of UDP or SCTP, else the lowest."""
+    ``declared`` port (the destination's container ports), else a common TCP port, else the
+    lowest TCP port, else a declared port of UDP or SCTP, else the lowest."""
     tcp = conns.get("TCP")
-    for n in sorted(declared):
+    for n in (*sorted(declared), *COMMON_PORTS):
         if n in tcp:
             return "TCP", n
     if tcp:

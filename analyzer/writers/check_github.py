@@ -46,7 +46,7 @@ def render(report: CheckReport) -> str:
         example = ""
         if r.examples:
             e = r.examples[0]
-            flow = e.flow_text()
+            flow = e.flow_text() or e.asked_text()
             example = f"; e.g. {e.src} -> {e.dst}" + (f" {flow}" if flow else "")
         lines.append(command(level, f"assertion {what}: expected {r.expected}; found {r.found}"
                              f"{example}", a.source.file, a.source.line, title))

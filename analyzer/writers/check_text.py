@@ -11,7 +11,7 @@ ROLES = {"allows": "allowed by", "isolates": "isolated by", "close": "closest ru
 
 
 def example_lines(e: Example, indent: str = "      ") -> list[str]:
-    flow = e.flow_text()
+    flow = e.flow_text() or e.asked_text()  # a blocked pair keeps the port it was asked about
     lines = [f"{e.src} -> {e.dst}" + (f" {flow}" if flow else "")]
     for r in e.rules:
         where = f" ({r.location})" if r.location else ""
@@ -29,7 +29,7 @@ def result_lines(r: Result) -> list[str]:
     for e in r.examples:
         # an example with a flow is a connection that exists; without one it is the pair whose
         # connection is blocked, shown with the policies that block it
-        label = ("blocked" if not e.flow_text() else
+        label = ("blocked" if e.is_blocked else
                  "counterexample" if r.status is Status.FAILED else "example")
         first, *rest = example_lines(e, "        ")
         lines.append(f"        {label}: {first}")
