@@ -32,7 +32,7 @@ def test_a_denied_connection_that_is_allowed_fails_with_the_rule_that_allows_it(
     assert (r.expected, r.found) == ("internet -> payments/ledger denied", "allowed")
     e = r.examples[0]
     assert (e.src, e.dst, e.protocol, e.port) == (
-        "0.0.0.0", "payments/pod/ledger-0 (payments/ledger[Deployment])", "TCP", 7070)
+        "1.0.0.1", "payments/pod/ledger-0 (payments/ledger[Deployment])", "TCP", 7070)
     assert [(h.text, h.location) for h in r.rules] == [
         (DEBUG_RULE, "fixtures/demo/policies-payments.yaml:93")]
 

@@ -39,7 +39,7 @@ def test_kreach_yaml_items_pass_and_fail_with_the_exact_message(pytester, plugin
         "kreach.yaml:8: assertion failed",
         "expected: internet -> payments/ledger denied",
         "found:    allowed",
-        "counterexample: 0.0.0.0 -> payments/pod/ledger-0 (payments/ledger[Deployment]) TCP 7070 "
+        "counterexample: 1.0.0.1 -> payments/pod/ledger-0 (payments/ledger[Deployment]) TCP 7070 "
         "(allowed: All Connections)",
         f"  ingress allowed by {RULE} ({DEMO}/policies-payments.yaml:93)",
     ])
@@ -76,7 +76,7 @@ def test_helpers_with_the_fixture_and_the_ini_option(pytester, plugin_args):
     result.stdout.fnmatch_lines([
         "E       AssertionError: expected: internet -> payments/ledger 7070 denied",
         "E       found:    allowed",
-        "E       counterexample: 0.0.0.0 -> payments/pod/ledger-0 (payments/ledger[Deployment]) "
+        "E       counterexample: 1.0.0.1 -> payments/pod/ledger-0 (payments/ledger[Deployment]) "
         "TCP 7070 (allowed: SCTP 7070,TCP 7070,UDP 7070)",
         f"E         ingress allowed by {RULE} (*policies-payments.yaml:93)",
     ])
