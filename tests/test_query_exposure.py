@@ -78,7 +78,7 @@ def test_a_negated_requirement_holds_exactly_where_the_requirement_fails(r, labe
 
 
 @pytest.mark.parametrize("conns, declared, expected", [
-    (ALL_CONNECTIONS, (), ("TCP", 1)),
+    (ALL_CONNECTIONS, (), ("TCP", 443)),  # none declared: a common port, not TCP 1
     (ALL_CONNECTIONS, (9100, 8080), ("TCP", 8080)),  # a port the destination declares
     (ConnectionSet.ports("TCP", 80, 90), (8080,), ("TCP", 80)),
     (ConnectionSet.ports("UDP", 50, 60) | ConnectionSet.ports("SCTP", 1, 9), (53,), ("UDP", 53)),
