@@ -47,6 +47,19 @@ def test_the_demo_as_a_plan_or_a_state_lists_exactly_the_demo(demo, where):
     assert result.stderr == ""
 
 
+def test_the_state_file_terraform_keeps_lists_exactly_the_demo_when_named(demo, tmp_path):
+    tfstate = TF / "tfstate" / "terraform.tfstate"
+    result = kreach("list", str(tfstate))
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout == demo
+    doc = json.loads(tfstate.read_text())
+    doc["version"] = 3
+    old = tmp_path / "terraform.tfstate"
+    old.write_text(json.dumps(doc))
+    assert "error[KR700]: Terraform JSON of unsupported format_version 'state version 3'" in \
+        kreach("list", str(old)).stderr
+
+
 def test_a_plan_is_read_for_its_planned_values_and_its_prior_state_on_request(demo):
     planned = connections(FIX)
     prior = connections(FIX, side="prior")

@@ -701,7 +701,7 @@ def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,
     if not text.strip():
         yield diagnostic("KR006", SourceRef(path))
         return
-    if path.lower().endswith(".json") or (path == STDIN and text.lstrip().startswith("{")):
+    if path.lower().endswith((".json", ".tfstate")) or (path == STDIN and text.lstrip().startswith("{")):
         yield from _load_json(path, text, locator, inputs, limits)
         return
     chunks = split_documents(text)
@@ -812,9 +812,9 @@ def _load_json(path: str, text: str, locator: Locator, inputs: InputOptions,
         yield diagnostic("KR010", SourceRef(path, 1, 0), detail="the JSON document",
                          limit=limits.exceeded("max_depth"), skipped="the file")
         return
-    from .terraform_json import is_terraform_json, read as read_terraform
+    from .terraform_json import is_state_file, is_terraform_json, read as read_terraform
 
-    if is_terraform_json(doc):
+    if is_terraform_json(doc) or is_state_file(doc):
         yield from _built(read_terraform(path, text, doc, inputs.plan_side), locator, limits)
         return
     yield from _objects(doc, SourceRef(path, 1, 0), locator)

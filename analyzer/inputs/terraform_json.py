@@ -8,6 +8,9 @@ document holds ``values``. Each of these nests ``root_module`` -> ``resources`` 
 Kubernetes provider are turned into objects by :mod:`.tf_kubernetes`; every object's source
 names its resource address and, when the JSON is pretty-printed, the line of each field.
 
+A state file as Terraform keeps it (``terraform.tfstate``, version 4: ``resources[].instances[]
+.attributes``) holds the same attribute values and is read the same way.
+
 Format versions: ``format_version`` 1.x is read (minor versions only add fields, which are
 ignored), and so is 0.x, which Terraform 0.12-0.15 wrote with the same layout; any other major
 version is rejected, as the format's documentation asks of consumers.
@@ -15,6 +18,7 @@ version is rejected, as the format's documentation asks of consumers.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Iterator, Literal, Mapping
 
@@ -43,6 +47,13 @@ def is_terraform_json(doc: Any) -> bool:
                                            "resource_changes")))
 
 
+def is_state_file(doc: Any) -> bool:
+    """A state file as Terraform stores it (``terraform.tfstate``, format version 4), not the
+    JSON ``terraform show -json`` prints of it."""
+    return isinstance(doc, Mapping) and isinstance(doc.get("version"), int) and \
+        "terraform_version" in doc and isinstance(doc.get("resources"), list)
+
+
 @dataclass(frozen=True)
 class Resource:
     """One resource instance of a module: its address, type and attribute values."""
@@ -51,6 +62,7 @@ class Resource:
     type: str
     values: Mapping[str, Any]
     where: tuple[str | int, ...]  # path of the resource object inside the JSON document
+    values_key: str = "values"  # the key of the attribute values under ``where``
 
 
 def read(path: str, text: str, doc: Mapping[str, Any], side: Side = "planned"
@@ -58,6 +70,12 @@ def read(path: str, text: str, doc: Mapping[str, Any], side: Side = "planned"
     """Kubernetes objects of one plan or state document, each with its source and the lines of
     its fields; diagnostics for what cannot be read."""
     top = SourceRef(path, 1, 0)
+    if is_state_file(doc):
+        if doc["version"] != 4:
+            yield diagnostic("KR700", top, version=f"state version {doc['version']}")
+            return
+        yield from _objects(path, text, _state_file_resources(doc), {})
+        return
     version = doc.get("format_version")
     major = str(version).split(".", 1)[0] if isinstance(version, (str, int, float)) else ""
     if major not in ("0", "1"):
@@ -72,9 +90,15 @@ def read(path: str, text: str, doc: Mapping[str, Any], side: Side = "planned"
     if not isinstance(values, Mapping) or not isinstance(values.get("root_module", {}), Mapping):
         yield diagnostic("KR701", top, detail=f"{_section(kind, side)} is not an object")
         return
-    lines = _Lines(text)
     unknown = _unknown(doc) if side == "planned" and kind == "plan" else {}
-    for index, res in enumerate(_resources(values.get("root_module") or {}, (*where, "root_module"))):
+    yield from _objects(path, text, _resources(values.get("root_module") or {},
+                                               (*where, "root_module")), unknown)
+
+
+def _objects(path: str, text: str, resources: Iterator[Resource], unknown: Mapping[str, set]
+             ) -> Iterator[tuple[dict, SourceRef, Mapping[tuple, int]] | Diagnostic]:
+    lines = _Lines(text)
+    for index, res in enumerate(resources):
         if not is_kubernetes(res.type):
             continue
         line = lines.at((*res.where, "address")) or lines.at(res.where) or 1
@@ -88,7 +112,7 @@ def read(path: str, text: str, doc: Mapping[str, Any], side: Side = "planned"
         missing = sorted(unknown.get(res.address, ()))
         if missing:
             yield diagnostic("KR703", source, address=res.address, fields=", ".join(missing))
-        field_lines = {k8s: lines.at((*res.where, "values", *tf)) or line
+        field_lines = {k8s: lines.at((*res.where, res.values_key, *tf)) or line
                        for k8s, tf in origins.paths.items()}
         field_lines[()] = line
         yield obj, source, field_lines
@@ -124,6 +148,27 @@ def _resources(module: Mapping[str, Any], where: tuple) -> Iterator[Resource]:
     for i, child in enumerate(children if isinstance(children, list) else []):
         if isinstance(child, Mapping):
             yield from _resources(child, (*where, "child_modules", i))
+
+
+def _state_file_resources(doc: Mapping[str, Any]) -> Iterator[Resource]:
+    """Resource instances of a version 4 state file: ``resources[i].instances[j].attributes``."""
+    for i, r in enumerate(doc["resources"]):
+        if not isinstance(r, Mapping) or r.get("mode", "managed") != "managed":
+            continue
+        rtype, name, module = r.get("type"), r.get("name"), r.get("module")
+        if not isinstance(rtype, str) or not isinstance(name, str):
+            continue
+        prefix = f"{module}." if isinstance(module, str) and module else ""
+        instances = r.get("instances")
+        for j, inst in enumerate(instances if isinstance(instances, list) else []):
+            if not isinstance(inst, Mapping):
+                continue
+            key = inst.get("index_key")
+            suffix = "" if key is None else f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key)}]"
+            attributes = inst.get("attributes")
+            yield Resource(f"{prefix}{rtype}.{name}{suffix}", rtype,
+                           attributes if isinstance(attributes, Mapping) else {},
+                           ("resources", i, "instances", j), values_key="attributes")
 
 
 def _unknown(doc: Mapping[str, Any]) -> dict[str, set[str]]:
