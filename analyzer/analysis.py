@@ -31,6 +31,7 @@ class Options:
     namespace: str | None = None  # namespace of namespaced objects that name none (kubectl -n)
     exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
     limits: Limits | None = None  # None: the defaults, or KREACH_MAX_* from the environment
+    cache: bool = False  # reuse parsed and validated files (analyzer.inputs.cache); the CLI's default is on
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,21 @@ class Analysis:
 def analyze(paths: Sequence[str], options: Options = Options(), *,
             stdin_text: str | bytes | None = None) -> Analysis:
     limits = options.limits or Limits.from_env()
+    cache = None
+    if options.cache:
+        from .inputs.cache import DocumentCache
+
+        cache = DocumentCache.from_env()
     loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
-                        exclude=options.exclude, limits=limits)
+                        exclude=options.exclude, limits=limits, cache=cache)
     from .inputs.validation import validate_manifests
 
     manifests = loaded.manifests
     if options.namespace:
         manifests = with_namespace(manifests, options.namespace)
     checked = validate_manifests(manifests, loaded.locator, k8s_version=options.k8s_version,
-                                 schema=options.schema)
+                                 schema=options.schema, cache=cache, keys=loaded.keys,
+                                 namespace=options.namespace)
     model = build_cluster(checked.manifests, limits)
     reach = evaluate(model.cluster)
     engine_diags: tuple[Diagnostic, ...] = ()

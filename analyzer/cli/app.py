@@ -86,8 +86,15 @@ def _version(value: bool) -> None:
 def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
+    no_cache: bool = typer.Option(False, "--no-cache",
+                                  help="Parse and validate every file again (no reuse from ~/.cache/kreach)."),
 ) -> None:
     """Static connectivity analysis for Kubernetes NetworkPolicies."""
+    global _NO_CACHE
+    _NO_CACHE = no_cache
+
+
+_NO_CACHE = False
 
 
 def _report(diagnostics, quiet: bool, verbose: bool = False) -> None:
@@ -156,6 +163,7 @@ class InputFlags:
     quiet: bool = False
     verbose: bool = False
     inputs: Any = None  # InputOptions: Terraform variables, Helm/Kustomize rendering
+    no_cache: bool = False  # --no-cache on the command itself (kreach --no-cache CMD works for all)
 
 
 def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
@@ -168,6 +176,7 @@ def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
     options = Options(level=level, k8s_version=_pick(flags.k8s_version, settings, "k8s-version", None),
                       schema=_pick(flags.schema, settings, "schema", True),
                       namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude,
+                      cache=not _NO_CACHE and not flags.no_cache and bool(settings.get("cache", True)),
                       **({"inputs": flags.inputs} if flags.inputs is not None else {}))
     stdin_text = read_stdin(paths)
     try:

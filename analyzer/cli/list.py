@@ -31,6 +31,8 @@ def list_(
     verbose: bool = VERBOSE,
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
     render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
+    no_cache: bool = typer.Option(False, "--no-cache",
+                                  help="Parse and validate every file again (no reuse from ~/.cache/kreach)."),
 ) -> None:
     """List every allowed connection: one line per ordered pair of endpoints.
 
@@ -41,7 +43,7 @@ def list_(
     level_v = _pick(level.value if level else None, settings, "level", "workload")
     fmt_v = fmt.value if fmt else setting_format(settings, tuple(f.value for f in ListFormat), "txt")
     flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose,
-                       input_options(var, var_file, render_, helm_values))
+                       input_options(var, var_file, render_, helm_values), no_cache=no_cache)
     analysis = load_input(paths, flags, settings, level_v)
     from ..writers.svg_writer import WriterUnavailable
 

@@ -36,7 +36,7 @@ from ..source import SourceRef
 
 KEYS: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "level": (str, ("workload", "pod")),
-    "format": (str, ("txt", "text", "json", "csv", "md", "dot", "junit", "github", "sarif")),
+    "format": (str, ("txt", "text", "json", "csv", "md", "dot", "html", "svg", "junit", "github", "sarif")),
     "strict": (bool, None),
     "k8s-version": (str, None),
     "schema": (bool, None),
@@ -46,6 +46,8 @@ KEYS: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "timeout": ((int, float), None),
     "lint": (dict, None),  # [tool.kreach.lint], read by analyzer.lint.settings
     "allow-partial": (bool, None),
+    "cache": (bool, None),  # reuse parsed and validated files between runs (analyzer.inputs.cache)
+    "crown-jewels": (list, None),  # kreach audit --crown-jewels
 }
 
 

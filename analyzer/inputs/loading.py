@@ -400,6 +400,7 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
     locator: Locator
     files_read: int
+    keys: Mapping[str, str] = field(default_factory=dict)  # file -> content key (cached runs)
 
 
 # Directories a walk never enters: version control, virtualenvs, dependency and cache folders
@@ -551,17 +552,20 @@ def split_documents(text: str) -> list[Chunk]:
 
 def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
                inputs: InputOptions | None = None, exclude: Sequence[str] = (),
-               limits: Limits | None = None) -> LoadResult:
+               limits: Limits | None = None, cache: Any = None) -> LoadResult:
     """Read every manifest under ``paths`` (``-`` is stdin, whose content is ``stdin_text``:
     text, or bytes decoded here as UTF-8; None when stdin could not be read); Terraform (``.tf``,
     plan and state JSON), charts and kustomizations as ``inputs`` says; directory walks leave
-    out what matches a glob of ``exclude``; within ``limits`` (default: :meth:`Limits.from_env`)."""
+    out what matches a glob of ``exclude``; within ``limits`` (default: :meth:`Limits.from_env`).
+    With a :class:`~analyzer.inputs.cache.DocumentCache`, a YAML file read before with the same
+    text and options is not parsed again."""
     limits = limits or Limits.from_env()
     locator = Locator()
     inputs = inputs or InputOptions()
     files, diags = discover(paths, exclude)
     manifests: list[Manifest] = []
-    for item in _load_files(files, stdin_text, locator, inputs, limits):
+    keys: dict[str, str] = {}
+    for item in _load_files(files, stdin_text, locator, inputs, limits, (cache, keys)):
         (manifests if isinstance(item, Manifest) else diags).append(item)
     if files and not manifests and not any(d.code == "KR005" for d in diags):
         where = ", ".join(paths) if paths else "the input"
@@ -574,18 +578,19 @@ def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
             pass  # a chart, kustomization or template hint already says what to do instead
         else:
             diags.append(diagnostic("KR005", at, detail=where))
-    return LoadResult(tuple(manifests), tuple(diags), locator, len(files))
+    return LoadResult(tuple(manifests), tuple(diags), locator, len(files), keys)
 
 
 _SAYS_WHY_EMPTY = frozenset({"KR720", "KR721", "KR722", "KR723"})
 
 
 def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locator,
-                inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
+                inputs: InputOptions, limits: Limits,
+                cache: tuple[Any, dict] = (None, {})) -> Iterator[Manifest | Diagnostic]:
     """Each file by its kind: directories found by discover are charts or kustomizations;
     ``.tf`` files are read together, one Terraform module per directory."""
     templated: list[Diagnostic] = []
-    for item in _load_each(files, stdin_text, locator, inputs, limits):
+    for item in _load_each(files, stdin_text, locator, inputs, limits, cache):
         if isinstance(item, Diagnostic) and item.code == "KR723":
             templated.append(item)  # one hint for all template files, not one per file
         else:
@@ -596,7 +601,8 @@ def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locat
 
 
 def _load_each(files: list[str], stdin_text: str | bytes | None, locator: Locator,
-               inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
+               inputs: InputOptions, limits: Limits,
+               cache: tuple[Any, dict] = (None, {})) -> Iterator[Manifest | Diagnostic]:
     modules: dict[str, list[str]] = {}
     units = [f for f in files if f != STDIN and os.path.isdir(f)]
     if units:
@@ -610,7 +616,7 @@ def _load_each(files: list[str], stdin_text: str | bytes | None, locator: Locato
             if os.path.normpath(f) not in built_on or len(units) == 1:
                 yield from _built(read_unit(f, inputs, locator), locator, limits)
         else:
-            yield from _load_file(f, stdin_text, locator, inputs, limits)
+            yield from _load_file(f, stdin_text, locator, inputs, limits, cache)
     if modules:
         from .hcl import read_modules
 
@@ -680,7 +686,8 @@ class _NotUtf8(ValueError):
 
 
 def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
-               inputs: InputOptions, limits: Limits) -> Iterator[Manifest | Diagnostic]:
+               inputs: InputOptions, limits: Limits,
+               cache: tuple[Any, dict] = (None, {})) -> Iterator[Manifest | Diagnostic]:
     try:
         text = _read_text(path, stdin_text, limits)
     except LimitExceeded:
@@ -693,7 +700,20 @@ def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
     except (OSError, ValueError) as e:
         yield diagnostic("KR002", SourceRef(path), detail=_short(e))
         return
-    yield from _load_text(path, text, locator, inputs, limits)
+    store, keys = cache
+    if store is None or path.lower().endswith(".json") or (path == STDIN and text.lstrip().startswith("{")):
+        yield from _load_text(path, text, locator, inputs, limits)
+        return
+    from .cache import text_key
+
+    key = keys[path] = text_key(path, text, limits, inputs)
+    items = store.get(key)
+    if items is not None:
+        locator.remember(path, split_documents(text))  # lines are found again on demand
+    else:
+        items = list(_load_text(path, text, locator, inputs, limits))
+        store.put(key, items)
+    yield from items
 
 
 def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,

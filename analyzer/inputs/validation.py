@@ -731,80 +731,127 @@ def schema_validator(k8s_version: str | None = None) -> SchemaValidator:
 
 
 def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
-                       k8s_version: str | None = None, schema: bool = True) -> ValidationResult:
+                       k8s_version: str | None = None, schema: bool = True,
+                       cache: Any = None, keys: Mapping[str, str] | None = None,
+                       namespace: str | None = None) -> ValidationResult:
     """Keep the manifests kreach can model; explain every one it cannot (and every warning).
 
     Raises :class:`UnsupportedVersionError` for a ``k8s_version`` without bundled schemas.
     Kept manifests are the input objects, except that a body holding null values is replaced by a
-    copy without them.
+    copy without them. With a :class:`~analyzer.inputs.cache.DocumentCache` and the content
+    ``keys`` of the files read, the outcome for the objects of a file validated before under the
+    same options (``namespace`` is the ``-n`` they were read with) is taken from the cache.
     """
     validator = schema_validator(k8s_version) if schema else None
     kept: list[Manifest] = []
     diags: list[Diagnostic] = []
     first_seen: dict[tuple[str, str, str], Manifest] = {}
+    for group in _by_file(manifests):
+        file = group[0].source.file
+        key = keys.get(file) if cache is not None and keys else None
+        outcomes = None
+        if key is not None:
+            vkey = cache.key("validated", key, k8s_version, schema, namespace,
+                             validator.version if validator is not None else None)
+            outcomes = cache.get(vkey)
+            if outcomes is not None and len(outcomes) != len(group):
+                outcomes = None
+        if outcomes is None:
+            outcomes = [_check_one(m, validator, locator) for m in group]
+            if key is not None:
+                cache.put(vkey, outcomes)
+        for m, (status, body, found) in zip(group, outcomes):
+            diags += found
+            if status == _SKIP:
+                continue
+            if status == _REPLACED:
+                m = dataclasses.replace(m, body=body)
+            cluster_scoped = m.kind in ("Namespace", "Node") or m.kind in ADMIN_KINDS
+            dup = (m.kind, "" if cluster_scoped else (m.namespace or "default"), m.name)
+            if dup in first_seen:  # located only now: finding a field's line re-reads the file
+                first = first_seen[dup]
+                where = SourceRef(first.source.file, locator.line(first.source, ("metadata", "name")),
+                                  first.source.doc)
+                at = SourceRef(m.source.file, locator.line(m.source, ("metadata", "name")),
+                               m.source.doc, origin=m.source.origin)
+                diags.append(diagnostic("KR115", at, kind=m.kind, name=m.display or "<unnamed>",
+                                        detail=str(where)))
+                continue
+            first_seen[dup] = m
+            kept.append(m)
+    return ValidationResult(tuple(kept), tuple(diags))
+
+
+_SKIP, _KEPT, _REPLACED = 0, 1, 2
+
+
+def _by_file(manifests: Sequence[Manifest]) -> list[list[Manifest]]:
+    """Runs of consecutive manifests from one file (the reader yields them file by file)."""
+    groups: list[list[Manifest]] = []
     for m in manifests:
-        name = m.display or "<unnamed>"
+        if groups and groups[-1][0].source.file == m.source.file:
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    return groups
 
-        def at(path: Path, _m: Manifest = m) -> SourceRef:
-            return SourceRef(_m.source.file, locator.line(_m.source, path), _m.source.doc,
-                             origin=_m.source.origin)
 
-        drops: set[Path] = set()  # broken container-port entries, dropped from a kept object
-        if m.kind in ADMIN_KINDS and m.api_version not in API_VERSIONS[m.kind]:
+def _check_one(m: Manifest, validator, locator: Locator) -> tuple[int, Any, list[Diagnostic]]:
+    """(keep it?, the body to keep when it differs from the input's: broken container-port
+    entries dropped, null values removed; the diagnostics) for one object."""
+    name = m.display or "<unnamed>"
+    diags: list[Diagnostic] = []
+
+    def at(path: Path) -> SourceRef:
+        return SourceRef(m.source.file, locator.line(m.source, path), m.source.doc,
+                         origin=m.source.origin)
+
+    drops: set[Path] = set()  # broken container-port entries, dropped from a kept object
+    if m.kind in ADMIN_KINDS and m.api_version not in API_VERSIONS[m.kind]:
+        diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,
+                                detail=f"{m.api_version} (kreach reads "
+                                       f"{' and '.join(API_VERSIONS[m.kind])})"))
+        return _SKIP, None, diags
+    if validator is not None and m.kind not in ADMIN_KINDS:  # no bundled CRD schemas
+        issues = validator.issues(m)
+        if issues is None:
             diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,
-                                    detail=f"{m.api_version} (kreach reads "
-                                           f"{' and '.join(API_VERSIONS[m.kind])})"))
-            continue
-        if validator is not None and m.kind not in ADMIN_KINDS:  # no bundled CRD schemas
-            issues = validator.issues(m)
-            if issues is None:
-                diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,
-                                        detail=f"{m.api_version} (no {m.kind} schema in Kubernetes "
-                                               f"{validator.version})"))
-                continue
-            fatal = False
-            for issue in issues:
-                code = "KR101" if issue.interpreted else "KR102"
-                d = diagnostic(code, at(issue.path), kind=m.kind, name=name,
-                               path=_fmt(issue.path), detail=issue.detail)
-                entry = _port_entry(m.kind, issue.path) if issue.interpreted else None
-                fatal = fatal or (issue.interpreted and entry is None)
-                if entry is not None:  # one message per dropped entry
-                    if entry in drops:
-                        continue
-                    drops.add(entry)
-                    d = _dropped(d, m.kind)
-                diags.append(d)
-            if fatal:
-                continue
-        problems, saw_null = check_semantics(m)
+                                    detail=f"{m.api_version} (no {m.kind} schema in Kubernetes "
+                                           f"{validator.version})"))
+            return _SKIP, None, diags
         fatal = False
-        for p in problems:
-            d = diagnostic(p.code, at(p.path), kind=m.kind, name=name, **p.fields)
-            entry = _port_entry(m.kind, p.path)
-            fatal = fatal or entry is None
-            if entry is not None:
+        for issue in issues:
+            code = "KR101" if issue.interpreted else "KR102"
+            d = diagnostic(code, at(issue.path), kind=m.kind, name=name,
+                           path=_fmt(issue.path), detail=issue.detail)
+            entry = _port_entry(m.kind, issue.path) if issue.interpreted else None
+            fatal = fatal or (issue.interpreted and entry is None)
+            if entry is not None:  # one message per dropped entry
                 if entry in drops:
                     continue
                 drops.add(entry)
                 d = _dropped(d, m.kind)
             diags.append(d)
         if fatal:
-            continue
-        if drops:
-            m = dataclasses.replace(m, body=_without_entries(m.body, drops))
-        cluster_scoped = m.kind in ("Namespace", "Node") or m.kind in ADMIN_KINDS
-        key = (m.kind, "" if cluster_scoped else (m.namespace or "default"), m.name)
-        if key in first_seen:  # located only now: finding a field's line re-reads the file
-            first = first_seen[key]
-            where = SourceRef(first.source.file, locator.line(first.source, ("metadata", "name")),
-                              first.source.doc)
-            diags.append(diagnostic("KR115", at(("metadata", "name")), kind=m.kind, name=name,
-                                    detail=str(where)))
-            continue
-        first_seen[key] = m
-        kept.append(dataclasses.replace(m, body=without_nulls(m.body)) if saw_null else m)
-    return ValidationResult(tuple(kept), tuple(diags))
+            return _SKIP, None, diags
+    problems, saw_null = check_semantics(m)
+    fatal = False
+    for p in problems:
+        d = diagnostic(p.code, at(p.path), kind=m.kind, name=name, **p.fields)
+        entry = _port_entry(m.kind, p.path)
+        fatal = fatal or entry is None
+        if entry is not None:
+            if entry in drops:
+                continue
+            drops.add(entry)
+            d = _dropped(d, m.kind)
+        diags.append(d)
+    if fatal:
+        return _SKIP, None, diags
+    if not drops and not saw_null:
+        return _KEPT, None, diags
+    body = _without_entries(m.body, drops) if drops else m.body
+    return _REPLACED, without_nulls(body) if saw_null else body, diags
 
 
 def _port_entry(kind: str, path: Path) -> Path | None:
