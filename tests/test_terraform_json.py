@@ -234,3 +234,26 @@ def test_data_sources_and_other_providers_are_ignored(tmp_path, demo):
         resources.append(ns)
 
     assert kreach("list", str(_plan(tmp_path, mutate))).stdout == demo
+
+
+def test_attribute_values_of_any_type_never_raise(tmp_path):
+    """Each modelled attribute replaced by values of every other JSON type: located messages
+    (validation), never an exception."""
+    from analyzer.analysis import analyze
+
+    base = json.loads(STATE.read_text())
+    spec = base["values"]["root_module"]["resources"]
+    policy = next(r for r in spec if r["type"] == "kubernetes_network_policy_v1"
+                  and r["values"]["spec"][0]["ingress"])
+    rule = policy["values"]["spec"][0]["ingress"][0]
+    targets = [(rule["from"][0], "pod_selector"), (rule["from"][0]["pod_selector"][0], "match_labels"),
+               (rule, "ports"), (policy["values"]["spec"][0], "policy_types"),
+               (policy["values"]["metadata"][0], "labels")]
+    for holder, key in targets:
+        for value in (None, 1, "x", [], {}, [None], [{}], {"a": None}, True, [1, "a"]):
+            original = holder[key]
+            holder[key] = value
+            path = tmp_path / "state.json"
+            path.write_text(json.dumps(base, indent=1))
+            analyze([str(path)])  # must not raise
+            holder[key] = original

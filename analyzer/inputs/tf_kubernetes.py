@@ -119,6 +119,15 @@ def _copy(src: Mapping[str, Any], key: str, dst: dict, out_key: str, tf: Path, k
         origins.add((*k8s, out_key), (*tf, key))
 
 
+def _as_map(v: Any) -> Any:
+    """A copy of a map; anything else as it is (validation reports a wrong type)."""
+    return dict(v) if isinstance(v, Mapping) else v
+
+
+def _as_list(v: Any) -> Any:
+    return list(v) if isinstance(v, (list, tuple)) else v
+
+
 def int_or_string(v: Any) -> Any:
     """``intstr.Parse``: a decimal string becomes a number, anything else stays a string."""
     if isinstance(v, str) and re.fullmatch(r"-?\d+", v.strip()):
@@ -155,7 +164,7 @@ def _metadata(m: Mapping[str, Any] | None, tf: Path, k8s: Path, origins: Origins
         return out
     for key, out_key in (("name", "name"), ("namespace", "namespace"), ("labels", "labels"),
                          ("annotations", "annotations"), ("generate_name", "generateName")):
-        _copy(m, key, out, out_key, tf, k8s, origins, lambda v: dict(v) if isinstance(v, Mapping) else v)
+        _copy(m, key, out, out_key, tf, k8s, origins, _as_map)
     return out
 
 
@@ -163,7 +172,7 @@ def _selector(s: Mapping[str, Any], tf: Path, k8s: Path, origins: Origins) -> di
     """A label selector block: ``match_labels`` map, ``match_expressions`` blocks."""
     out: dict[str, Any] = {}
     origins.add(k8s, tf)
-    _copy(s, "match_labels", out, "matchLabels", tf, k8s, origins, dict)
+    _copy(s, "match_labels", out, "matchLabels", tf, k8s, origins, _as_map)
     exprs = []
     for i, e in _blocks(s, "match_expressions"):
         expr: dict[str, Any] = {}
@@ -173,7 +182,7 @@ def _selector(s: Mapping[str, Any], tf: Path, k8s: Path, origins: Origins) -> di
         _copy(e, "operator", expr, "operator", (*tf, "match_expressions", i), where, origins)
         values = e.get("values")
         if isinstance(values, Unknown) or (isinstance(values, list) and values):
-            expr["values"] = values if isinstance(values, Unknown) else list(values)
+            expr["values"] = values if isinstance(values, Unknown) else _as_list(values)
             origins.add((*where, "values"), (*tf, "match_expressions", i, "values"))
         exprs.append(expr)
     if exprs:
@@ -221,7 +230,7 @@ def _network_policy(spec: Mapping[str, Any], tf: Path, k8s: Path, origins: Origi
             origins.add((*k8s, direction), (*tf, direction))
     types = spec.get("policy_types")
     if isinstance(types, Unknown) or (isinstance(types, list) and types):
-        out["policyTypes"] = types if isinstance(types, Unknown) else list(types)
+        out["policyTypes"] = types if isinstance(types, Unknown) else _as_list(types)
         origins.add((*k8s, "policyTypes"), (*tf, "policy_types"))
     return out
 
@@ -248,7 +257,7 @@ def _peer(p: Mapping[str, Any], tf: Path, k8s: Path, origins: Origins) -> dict:
         ip: dict[str, Any] = {}
         origins.add(bk8s, btf)
         _copy(block, "cidr", ip, "cidr", btf, bk8s, origins)
-        _copy(block, "except", ip, "except", btf, bk8s, origins, list)
+        _copy(block, "except", ip, "except", btf, bk8s, origins, _as_list)
         out["ipBlock"] = ip
     for key, out_key in (("namespace_selector", "namespaceSelector"), ("pod_selector", "podSelector")):
         sel = _selector_block(p, key, tf, (*k8s, out_key), origins)
@@ -314,7 +323,7 @@ def _workload(spec: Mapping[str, Any], tf: Path, k8s: Path, origins: Origins) ->
         origins.add((*k8s, "replicas"), (*tf, "replicas"))
     raw = spec.get("selector")
     if isinstance(raw, Mapping) and raw:  # ReplicationController: a plain map
-        out["selector"] = dict(raw)
+        out["selector"] = _as_map(raw)
         origins.add((*k8s, "selector"), (*tf, "selector"))
     else:
         sel = _selector_block(spec, "selector", tf, (*k8s, "selector"), origins)
@@ -349,7 +358,7 @@ def _cron_job(spec: Mapping[str, Any], tf: Path, k8s: Path, origins: Origins) ->
 def _service(spec: Mapping[str, Any], tf: Path, k8s: Path, origins: Origins) -> dict:
     out: dict[str, Any] = {}
     origins.add(k8s, tf)
-    _copy(spec, "selector", out, "selector", tf, k8s, origins, dict)
+    _copy(spec, "selector", out, "selector", tf, k8s, origins, _as_map)
     _copy(spec, "type", out, "type", tf, k8s, origins)
     ports = []
     for i, p in _blocks(spec, "port"):
