@@ -257,3 +257,14 @@ def test_attribute_values_of_any_type_never_raise(tmp_path):
             path.write_text(json.dumps(base, indent=1))
             analyze([str(path)])  # must not raise
             holder[key] = original
+
+
+def test_a_cached_second_run_cites_the_same_lines(tmp_path, monkeypatch):
+    """Terraform documents are read afresh on every run: their field lines live in the locator,
+    which a cached run would not have."""
+    monkeypatch.delenv("KREACH_NO_CACHE", raising=False)
+    monkeypatch.setenv("KREACH_CACHE_DIR", str(tmp_path / "cache"))
+    tfstate = str(TF / "tfstate" / "terraform.tfstate")
+    first, second = (kreach("can", "shop/web", "shop/api", tfstate).stdout for _ in range(2))
+    assert f"({tfstate}:1509)" in first
+    assert first == second

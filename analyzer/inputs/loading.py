@@ -701,7 +701,10 @@ def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
         yield diagnostic("KR002", SourceRef(path), detail=_short(e))
         return
     store, keys = cache
-    if store is None or path.lower().endswith(".json") or (path == STDIN and text.lstrip().startswith("{")):
+    # JSON (and Terraform's state files) are not cached: a Terraform document's objects carry
+    # their field lines in the locator (pinned), which a cached run would not have
+    if store is None or path.lower().endswith((".json", ".tfstate")) or \
+            (path == STDIN and text.lstrip().startswith("{")):
         yield from _load_text(path, text, locator, inputs, limits)
         return
     from .cache import text_key
