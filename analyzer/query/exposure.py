@@ -23,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engine.classes import iter_bits
-from ..engine.compile import AnyPeer, PodPeer, RuleRef, default_ref
-from ..model.cluster import EGRESS, INGRESS, NAME_LABEL, pods_by_workload
+from ..engine.compile import PodPeer, RuleRef
+from ..engine.peer_classes import Opening, is_exact, names_one_namespace, opening
+from ..model.cluster import NAME_LABEL, pods_by_workload
 from ..model.connset import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet, IntervalSet, address_text, \
     example_address, range_text, split_families
-from ..model.selectors import LabelSelector
 from .engine import Engine
 from .feasibility import NEW_NAMESPACE, first_port, satisfy
 from .verdict import SEVERITIES, AddressWitness, ExposureReport, Finding, PeerClass, PodWitness, \
@@ -48,12 +48,12 @@ class _Side:
     classes: dict = field(default_factory=dict)  # PodPeer -> [conns, refs, named]
     external: dict = field(default_factory=dict)  # atom index -> [conns, refs]
 
-    def merge(self, other: "_Side") -> None:
+    def merge(self, other: Opening) -> None:
         self.unprotected |= other.unprotected
         self.cluster = self.cluster | other.cluster
         self.cluster_refs |= other.cluster_refs
         self.cluster_named |= other.cluster_named
-        for k, (c, r, n) in other.classes.items():
+        for k, c, r, n in other.classes:
             mine = self.classes.setdefault(k, [NO_CONNECTIONS, set(), set()])
             mine[0] = mine[0] | c
             mine[1] |= r
@@ -68,7 +68,6 @@ def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
     reach = engine.reachability
     cluster = engine.cluster
     index = reach.index
-    tables = reach.tables
     pod_pos = {id(p): i for i, p in enumerate(cluster.pods)}
     by_wl = pods_by_workload(cluster.pods)
     cache: dict = {}
@@ -89,7 +88,7 @@ def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
         for direction in directions:
             side = _Side()
             for c in classes:
-                side.merge(_class_side(reach, tables, c, direction, cache))
+                side.merge(opening(reach, c, direction, cache))
             _external(reach, classes, direction, side)
             findings += _findings(w, side, direction, shown, index, reach.ip_atoms, routes_of.get(w.id, ()))
     floor = SEVERITIES.index(min_severity)
@@ -101,113 +100,6 @@ def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
 def _rank(f: Finding):
     return (SEVERITIES.index(f.severity), not f.edge, f.workload, f.direction,
             _KIND_ORDER[f.peer.kind], str(f.peer))
-
-
-def _class_side(reach, tables, c: int, direction: str, cache: dict) -> _Side:
-    """The selector-level exposure of class ``c`` in ``direction`` (memoised on the rule lists and,
-    for ingress named ports, the class's container ports). With admin policies every class is
-    decided in tier order (:func:`analyzer.engine.admin.decide`) over the rules whose peers
-    contain it."""
-    ingress = direction == "ingress"
-    isolated = bool((reach.ingress_isolated if ingress else reach.egress_isolated) >> c & 1)
-    ids = tuple((tables.in_rules if ingress else tables.eg_rules)[c]) if isolated else ()
-    admin_lists = getattr(tables, "adm_in" if ingress else "adm_eg", None)
-    admin_ids = tuple(sorted(admin_lists[c], key=lambda r: tables.rules[r].rule.rank)) \
-        if admin_lists else ()
-    pclass = reach.index.classes[c]
-    key = (direction, isolated, ids, admin_ids, pclass.named_ports if ingress else (),
-           pclass.namespace)
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    side = _Side()
-    if not isolated and not admin_ids:
-        side.unprotected = True
-        side.cluster = ALL_CONNECTIONS
-        side.cluster_refs = {default_ref(INGRESS if ingress else EGRESS)}
-        cache[key] = side
-        return side
-    ports_of = pclass.port_map if ingress else {}
-
-    def resolved(rule):
-        return rule.ports.resolve(ports_of) if ingress else rule.ports.numeric
-
-    rules = [(r, resolved(r), set() if ingress else set(r.ports.named))
-             for r in (tables.rules[rid].rule for rid in ids)]
-    admin = [(r, resolved(r)) for r in (tables.rules[rid].rule for rid in admin_ids)]
-    peers: dict[PodPeer, None] = {}
-    for rule in [r for r, _, _ in rules] + [r for r, _ in admin]:
-        for p in rule.peers:
-            if isinstance(p, PodPeer) and not _is_cluster(p):
-                peers[p] = None
-    ns_labels = reach.index.ns_labels
-    everyone = lambda q: isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _is_cluster(q))  # noqa: E731
-    side.cluster, side.cluster_refs, side.cluster_named = _decide(
-        direction, isolated, rules, admin, everyone)
-    for p in peers:
-        def contains(q, p=p):
-            return isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _contains(q, p, ns_labels))
-        conns, refs, named = _decide(direction, isolated, rules, admin, contains)
-        side.classes[p] = [conns, refs, named]
-    cache[key] = side
-    return side
-
-
-def _decide(direction: str, isolated: bool, rules, admin, matches):
-    """What the rules whose peers ``matches`` allow: the union of NetworkPolicy rules, or with
-    admin rules the tiered decision."""
-    np_rules = [(r, conns, named) for r, conns, named in rules if any(matches(q) for q in r.peers)]
-    named = set().union(*(n for _, _, n in np_rules)) if np_rules else set()
-    if not admin:
-        conns = NO_CONNECTIONS
-        for _, c, _ in np_rules:
-            conns = conns | c
-        return conns, {r.ref for r, _, _ in np_rules}, named
-    from ..engine.admin import decide  # admin policies only when the input has them
-
-    hits = [(r, conns) for r, conns in admin if any(matches(q) for q in r.peers)]
-    d = decide(INGRESS if direction == "ingress" else EGRESS, hits, isolated,
-               [(r.ref, conns) for r, conns, _ in np_rules])
-    return d.allowed, set(d.refs), named
-
-
-def _is_cluster(p: PodPeer) -> bool:
-    return p.namespace is None and p.namespace_selector is not None \
-        and p.namespace_selector.is_empty and p.pod_selector.is_empty
-
-
-def _contains(a: PodPeer, b: PodPeer, ns_labels: dict) -> bool:
-    """Every pod ``b`` describes is one ``a`` describes (judged on the selectors' requirements)."""
-    if not set(a.pod_selector.requirements) <= set(b.pod_selector.requirements):
-        return False
-    if a.namespace is not None:
-        return b.namespace == a.namespace or (b.namespace is None and _names(b.namespace_selector)
-                                              == a.namespace)
-    assert a.namespace_selector is not None
-    if b.namespace is not None:
-        labels = dict(ns_labels.get(b.namespace, {NAME_LABEL: b.namespace}))
-        return a.namespace_selector.matches(labels)
-    return set(a.namespace_selector.requirements) <= set(b.namespace_selector.requirements)
-
-
-def _is_exact(p: PodPeer) -> bool:
-    """Whether both selectors are non-empty matchLabels: an existing pod matching them is then a
-    pod of exactly the described kind, and ``list`` shows it (netpol-analyzer's rule; a class
-    written with matchExpressions, or of every pod or every namespace, stays a finding)."""
-    ns = p.namespace_selector
-    if p.pod_selector.is_empty or p.pod_selector.has_expressions:
-        return False
-    return p.namespace is not None or (ns is not None and not ns.is_empty and not ns.has_expressions)
-
-
-def _names(sel: LabelSelector | None) -> str | None:
-    """The one namespace ``sel`` names by ``kubernetes.io/metadata.name`` alone, if it does."""
-    if sel is None or len(sel.requirements) != 1:
-        return None
-    r = sel.requirements[0]
-    if r.key == NAME_LABEL and r.operator == "In" and len(r.values) == 1:
-        return next(iter(r.values))
-    return None
 
 
 def _external(reach, classes: list[int], direction: str, side: _Side) -> None:
@@ -262,13 +154,13 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
     for p, (conns, refs, named) in side.classes.items():
         if conns == side.cluster and set(named) <= side.cluster_named:
             continue  # the entire cluster has as much (with admin Deny rules a class may get less)
-        if _is_exact(p) and index.peer_bits(p):
+        if is_exact(p) and index.peer_bits(p):
             continue  # existing pods carry exactly these labels: `list` reports them
         witness_pod = _peer_witness(p, index.ns_labels)
         if witness_pod is None:
             continue  # selectors no pod can meet: an empty class
         kind = "namespaces" if p.pod_selector.is_empty else "pods"
-        same_ns = p.namespace == w.namespace or _names(p.namespace_selector) == w.namespace
+        same_ns = p.namespace == w.namespace or names_one_namespace(p.namespace_selector) == w.namespace
         peer = PeerClass(kind, (), p.namespace, p.namespace_selector,
                          None if p.pod_selector.is_empty else p.pod_selector)
         severity = "low" if same_ns or not (conns or named) else "medium"
