@@ -92,10 +92,31 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     if model.cluster.admin_policies:
         from .engine.admin import admin_diagnostics
         engine_diags = tuple(admin_diagnostics(model.cluster, reach.compiled, reach.index))
+    if model.cluster.edges or any(s.type != "ClusterIP" or s.selector is not None
+                                  for s in model.cluster.services):
+        engine_diags += edge_diagnostics(reach, loaded.locator)
     diags = sorted(loaded.diagnostics + checked.diagnostics + model.diagnostics
                    + one_sided(model.cluster) + engine_diags, key=sort_key)
     return Analysis(model.cluster, reach, tuple(diags), loaded.locator, options,
                     len(checked.manifests))
+
+
+def edge_diagnostics(reach: Reachability, locator: Locator) -> tuple[Diagnostic, ...]:
+    """Routes that lead nowhere (KR240-KR243) and routes through the ingress controller that the
+    workload's policies block (KR244), each at the line of the field responsible."""
+    from .engine.edge import edge_routes
+    from .messages import diagnostic
+    from .source import SourceRef
+
+    reached, problems = edge_routes(reach)
+    out = [diagnostic(p.code, SourceRef(p.source.file, locator.line(p.source, p.path) or p.source.line,
+                                        p.source.doc, p.source.path, p.source.origin), **dict(p.fields))
+           for p in problems]
+    for r in reached:
+        if not r.admitted and r.route.through_controller:
+            out.append(diagnostic("KR244", r.route.source, kind=r.route.kind, name=r.route.name,
+                                  workload=r.route.workload, port=f"{r.route.protocol} {r.route.port}"))
+    return tuple(out)
 
 
 def one_sided(cluster: Cluster) -> tuple[Diagnostic, ...]:

@@ -104,6 +104,18 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR223": (Severity.WARNING, "{kind} {name}: a domainNames peer cannot be resolved statically; "
                                 "it matches nothing"),
     "KR224": (Severity.INFO, "{kind} {name}: its subject selects no pod in the input"),
+    # --- the edge: Services, Ingress, Route, HTTPRoute/GRPCRoute (analyzer.model.edge) ------
+    "KR240": (Severity.WARNING, "Service {name} selects no pod in the input; nothing it routes to "
+                                "is analysed"),
+    "KR241": (Severity.WARNING, "{kind} {name} routes to Service {service}, which is not in the "
+                                "input"),
+    "KR242": (Severity.WARNING, "{kind} {name} routes to port {port} of Service {service}, which "
+                                "has no such port"),
+    "KR243": (Severity.WARNING, "Service {name}: targetPort {port} is a name no selected pod "
+                                "declares; traffic to it goes nowhere"),
+    "KR244": (Severity.WARNING, "{kind} {name} routes to {workload} on {port}, but its ingress "
+                                "policies block an arbitrary in-cluster source there: a dead route "
+                                "unless a rule admits the ingress controller's own pod"),
     # --- assertion files (kreach check) ----------------------------------------------------
     "KR301": (Severity.ERROR, "cannot read assertion file: {detail}"),
     "KR302": (Severity.ERROR, "YAML syntax error in the assertion file: {detail}"),

@@ -59,6 +59,8 @@ SCHEMA = {
              "properties": {"type": {"const": "external"},
                             "ranges": {"type": "array", "minItems": 1,
                                        "items": {"type": "string", "pattern": "^[0-9a-f.:]+-[0-9a-f.:]+$"}}}},
+            {"type": "object", "additionalProperties": False, "required": ["type"],
+             "properties": {"type": {"const": "ingress-controller"}}},
         ]},
         "connection": {
             "type": "object", "additionalProperties": False,

@@ -34,8 +34,9 @@ PLAIN_FLAGS = "list --dirpath <input_dir> --multiple-networks=false"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
-def plain_cases(categories=("core", "anp")) -> list[dict]:
-    """Plain connection-list cases: core NetworkPolicy, and AdminNetworkPolicy/BANP (anp)."""
+def plain_cases(categories=("core", "anp", "ingress", "route")) -> list[dict]:
+    """Plain connection-list cases: core NetworkPolicy, AdminNetworkPolicy/BANP (anp), and the
+    edge (ingress, route: connections from ``{ingress-controller}``)."""
     if not INDEX.is_file():
         return []
     with INDEX.open(newline="") as fh:
@@ -121,6 +122,8 @@ def kreach_tuples(doc: dict) -> set:
             names[eid] = [f"{ep['namespace']}/{ep['name']}[{ep['kind']}]"]
         elif ep["type"] == "external":
             names[eid] = [f"{r}[External]" for r in ep["ranges"]]
+        elif ep["type"] == "ingress-controller":  # the cluster's edge, as netpol-analyzer names it
+            names[eid] = ["{ingress-controller}"]
         else:
             names[eid] = []
     out = set()

@@ -1,7 +1,7 @@
 """The reachability graph: a networkx DiGraph over workloads or pods plus external address
 ranges, each edge carrying its connection set and the rules that allow it.
 
-Node attributes: ``type`` ("workload" | "pod" | "external") and the fields of the JSON schema
+Node attributes: ``type`` ("workload" | "pod" | "external" | "ingress-controller") and the fields of the JSON schema
 (docs/output.md). An external node is one address range, maximal for the edges it is on: the
 range an edge names is allowed as a whole, so ranges of different edges may overlap. Edge attributes: ``conns`` (ConnectionSet), ``egress`` and ``ingress``
 (frozensets of RuleRef).
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 from .classes import iter_bits
-from ..model.connset import V6_BASE, range_text
+from ..model.connset import NO_CONNECTIONS, V6_BASE, ConnectionSet, range_text
 from .evaluate import Allowance, Reachability
 from ..model.cluster import pods_by_workload
 
@@ -93,7 +93,46 @@ def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityVi
                 ext = external(lo, hi)
                 for src in members[c]:
                     add(src, ext, a)
+    if cluster.edges:
+        for (dst, a) in controller_edges(reach, level):
+            nodes.setdefault(INGRESS_CONTROLLER, dict(type="ingress-controller"))
+            add(INGRESS_CONTROLLER, dst, a)
     return ConnectivityView(level, nodes, edges)
+
+
+INGRESS_CONTROLLER = "{ingress-controller}"
+
+
+def controller_edges(reach: Reachability, level: Level = "workload") -> list[tuple[str, Allowance]]:
+    """What the cluster's ingress controller may send to each workload (or pod) an Ingress, Route
+    or HTTPRoute/GRPCRoute leads to: the routed target ports that the destination's ingress side
+    admits from an arbitrary in-cluster pod (the controller's own pod is not in the input, as
+    netpol-analyzer assumes). Its egress side is unknown, so only ingress rules are named."""
+    from ..model.edge import resolve
+    from .peer_classes import opening
+
+    cluster = reach.cluster
+    routes, _ = resolve(cluster)
+    wanted: dict[str, ConnectionSet] = {}
+    for r in routes:
+        if r.through_controller:
+            wanted[r.workload] = wanted.get(r.workload, NO_CONNECTIONS) | ConnectionSet.ports(
+                r.protocol, r.port, r.port)
+    if not wanted:
+        return []
+    cache: dict = {}
+    out: dict[str, Allowance] = {}
+    for i, p in enumerate(cluster.pods):
+        ports = wanted.get(p.workload)
+        if ports is None:
+            continue
+        o = opening(reach, reach.index.pod_class[i], "ingress", cache)
+        conns = ports & o.cluster
+        if conns:
+            node = p.workload if level == "workload" else pod_id(p.namespace, p.name)
+            a = Allowance(conns, frozenset(), frozenset(o.cluster_refs))
+            out[node] = a if node not in out else out[node] | a
+    return sorted(out.items())
 
 
 def to_networkx(view: ConnectivityView) -> "nx.DiGraph":

@@ -2,7 +2,8 @@
 
 Every object the reader finds falls in one of four classes (:func:`classify`):
 
-* **modelled** -- Namespaces, Pods and their controllers, Services, Kubernetes NetworkPolicies;
+* **modelled** -- Namespaces, Pods and their controllers, Services, Kubernetes NetworkPolicies,
+  admin policies, and the edge (Ingress, OpenShift Route, Gateway API HTTPRoute/GRPCRoute/Gateway);
 * **changes reachability** -- policy kinds of other APIs (Cilium, Calico, Antrea, Istio) that
   a cluster enforces alongside NetworkPolicies. kreach ignores them, so its answers may be wrong for that cluster: each such object is a *warning*, and
   ``kreach check`` fails closed on them (unless ``--allow-partial``);
@@ -40,7 +41,15 @@ MODELLED: dict[str, frozenset[str]] = {
     "BaselineAdminNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
     "ClusterNetworkPolicy": frozenset({"policy.networking.k8s.io"}),
     "Node": frozenset({""}),  # owner of static (mirror) pods
+    # the edge: what routes outside traffic to Services (analyzer.model.edge)
+    "Ingress": frozenset({"networking.k8s.io", "extensions"}),
+    "Route": frozenset({"route.openshift.io"}),
+    "HTTPRoute": frozenset({"gateway.networking.k8s.io"}),
+    "GRPCRoute": frozenset({"gateway.networking.k8s.io"}),
+    "Gateway": frozenset({"gateway.networking.k8s.io"}),
 }
+# modelled custom resources: no bundled schema validates them
+CRD_KINDS = frozenset({"Route", "HTTPRoute", "GRPCRoute", "Gateway"})
 MODELLED_KINDS = frozenset(MODELLED)
 
 # (API group, kind) of policies that change reachability but are not modelled

@@ -34,6 +34,7 @@ from .loading import Locator, Manifest
 from ..messages import diagnostic
 from ..source import SourceRef
 from .admin_validation import ADMIN_KINDS, API_VERSIONS, check_admin, check_node
+from .kinds import CRD_KINDS
 
 __all__ = ["ValidationResult", "SchemaValidator", "UnsupportedVersionError", "validate_manifests",
            "INTERPRETED"]
@@ -70,6 +71,7 @@ INTERPRETED: dict[str, tuple[Path, ...]] = {
     "Node": _META + (("status", "addresses"),),
     **{k: _META + (("spec",),) for k in ADMIN_KINDS},
     "Service": _META + (("spec", "selector"), ("spec", "ports")),
+    "Ingress": _META + (("spec",),),
     "CronJob": _META + _workload(("spec", "jobTemplate", "spec", "template"), None),
     **{k: _META + _workload(("spec", "template"), ("spec", "replicas")) for k in WORKLOAD_KINDS},
 }
@@ -812,7 +814,8 @@ def _check_one(m: Manifest, validator, locator: Locator) -> tuple[int, Any, list
                                 detail=f"{m.api_version} (kreach reads "
                                        f"{' and '.join(API_VERSIONS[m.kind])})"))
         return _SKIP, None, diags
-    if validator is not None and m.kind not in ADMIN_KINDS:  # no bundled CRD schemas
+    if validator is not None and m.kind not in ADMIN_KINDS and m.kind not in CRD_KINDS:
+        # no bundled CRD schemas
         issues = validator.issues(m)
         if issues is None:
             diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,

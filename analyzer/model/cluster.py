@@ -17,6 +17,7 @@ from .connset import V6_BASE, address_text, address_value
 from .selectors import LabelSelector, MATCH_ALL, Requirement
 from ..source import SourceRef
 from .admin import ADMIN_KINDS, AdminPolicy, Node, admin_policy, node
+from .edge import EDGE_KINDS, EdgeObject, edge_object
 
 DEFAULT_NAMESPACE = "default"
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -161,6 +162,7 @@ class Cluster:
     policies: tuple[NetworkPolicy, ...]
     admin_policies: tuple[AdminPolicy, ...] = ()  # AdminNetworkPolicy, BANP, ClusterNetworkPolicy
     nodes: tuple[Node, ...] = ()
+    edges: tuple[EdgeObject, ...] = ()  # Ingress, Route, HTTPRoute, GRPCRoute, Gateway
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)
@@ -189,6 +191,7 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
     policies: list[NetworkPolicy] = []
     admin: list[AdminPolicy] = []
     nodes: list[Node] = []
+    edges: list = []
     # controllers whose real pods are in the input: those pods stand for them, so no pods are
     # made up from the template (that would count them twice, with made-up names)
     owners_with_pods = {_owner_id(m, m.namespace or DEFAULT_NAMESPACE)
@@ -216,6 +219,8 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
             services.append(_service(m, ns))
         elif m.kind in ADMIN_KINDS:
             admin.append(admin_policy(m.kind, m.name, m.body, m.source, selector_from))
+        elif m.kind in EDGE_KINDS:
+            edges.append(edge_object(m.kind, ns, m.name, m.body, m.source))
         elif m.kind == "Node":
             nodes.append(node(m.name, m.body, m.source, labels_of(_meta(m).get("labels"))))
         elif m.kind == "Pod":
@@ -249,6 +254,7 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
         policies=tuple(policies),
         admin_policies=tuple(admin),
         nodes=tuple(nodes),
+        edges=tuple(edges),
     )
     return ModelResult(cluster, tuple(diags))
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engine.classes import iter_bits
+from ..engine.edge import Reached, edge_routes
 from ..engine.compile import PodPeer, RuleRef
 from ..engine.peer_classes import Opening, is_exact, names_one_namespace, opening
 from ..model.cluster import NAME_LABEL, pods_by_workload
@@ -31,7 +32,7 @@ from ..model.connset import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet, Inte
 from .engine import Engine
 from .feasibility import NEW_NAMESPACE, first_port, satisfy
 from .verdict import SEVERITIES, AddressWitness, ExposureReport, Finding, PeerClass, PodWitness, \
-    Route, Witness
+    Witness
 
 DIRECTIONS = ("ingress", "egress")
 _KIND_ORDER = {"unprotected": 0, "external": 1, "cluster": 2, "namespaces": 3, "pods": 4}
@@ -61,23 +62,24 @@ class _Side:
 
 
 def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
-             min_severity: str = "low", edge: tuple[Route, ...] | None = None) -> ExposureReport:
+             min_severity: str = "low") -> ExposureReport:
     """Every exposure finding of the input in ``directions``, at least ``min_severity``, most
-    severe first. ``edge``: the routes from outside (:func:`analyzer.query.edge.routes`); findings
-    of a workload an admitted route reaches are marked edge-exposed and ranked first."""
+    severe first. Ingress findings of a workload that an admitted route from the edge reaches
+    (:func:`analyzer.engine.edge.edge_routes`) are edge-exposed and ranked first in their
+    severity; routes the workload's policies block are the report's dead routes."""
     reach = engine.reachability
     cluster = engine.cluster
     index = reach.index
     pod_pos = {id(p): i for i, p in enumerate(cluster.pods)}
     by_wl = pods_by_workload(cluster.pods)
     cache: dict = {}
-    routes_of: dict[str, list[Route]] = {}
-    dead: list[tuple[str, Route]] = []
-    for wid, route in edge or ():
-        if route.admitted:
-            routes_of.setdefault(wid, []).append(route)
+    routes_of: dict[str, list[Reached]] = {}
+    dead: list[Reached] = []
+    for reached in edge_routes(reach)[0]:
+        if reached.admitted:
+            routes_of.setdefault(reached.route.workload, []).append(reached)
         else:
-            dead.append((wid, route))
+            dead.append(reached)
     findings: list[Finding] = []
     for w in sorted(cluster.workloads, key=lambda w: w.id):
         pods = [pod_pos[id(p)] for p in by_wl.get(w.id, [])]
@@ -98,7 +100,7 @@ def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
 
 
 def _rank(f: Finding):
-    return (SEVERITIES.index(f.severity), not f.edge, f.workload, f.direction,
+    return (not f.edge, SEVERITIES.index(f.severity), f.workload, f.direction,
             _KIND_ORDER[f.peer.kind], str(f.peer))
 
 
@@ -128,8 +130,9 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
             else Witness(me, peer_end, proto, port)
 
     def finding(severity, peer, conns, refs, peer_end, named=()) -> Finding:
+        through = tuple(r for r in edge if conns.allows(r.route.protocol, r.route.port))
         return Finding(severity, direction, w.id, peer, conns, _refs(refs), witness(peer_end, conns),
-                       tuple(sorted(named)), edge)
+                       tuple(sorted(named)), through)
 
     if side.unprotected:
         out.append(finding("high", PeerClass("unprotected"), ALL_CONNECTIONS, side.cluster_refs,

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..engine.compile import RuleRef
+from ..engine.edge import Reached
 from ..model.cluster import NAME_LABEL
 from ..model.connset import ConnectionSet
 from ..model.selectors import LabelSelector
-from ..source import SourceRef
 
 
 class Answer(str, Enum):
@@ -160,22 +160,6 @@ class PeerClass:
 
 
 @dataclass(frozen=True)
-class Route:
-    """How the edge of the cluster reaches a workload: an Ingress, Route, HTTPRoute/GRPCRoute or a
-    Service of type NodePort/LoadBalancer, towards ``protocol``/``port`` on the workload's pods.
-    ``admitted``: whether the workload's ingress policies let the ingress controller in on that
-    port (False: a dead route)."""
-
-    kind: str  # Ingress | Route | HTTPRoute | GRPCRoute | Service
-    name: str  # ns/name
-    service: str | None  # ns/name of the Service it goes through
-    protocol: str
-    port: int
-    admitted: bool
-    source: SourceRef | None = None
-
-
-@dataclass(frozen=True)
 class Finding:
     """One exposure: in ``direction``, ``workload`` may exchange ``conns`` with ``peer``.
     ``named_ports`` are (protocol, name) pairs the rules allow that cannot be resolved to numbers
@@ -190,7 +174,7 @@ class Finding:
     allowed_by: tuple[RuleRef, ...] = ()
     witness: Witness | None = None
     named_ports: tuple[tuple[str, str], ...] = ()
-    edge: tuple[Route, ...] = ()
+    edge: tuple[Reached, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -211,7 +195,7 @@ class ExposureReport:
 
     findings: tuple[Finding, ...]
     unknown: tuple[str, ...] = ()
-    dead_routes: tuple[tuple[str, Route], ...] = ()  # (workload, route)
+    dead_routes: tuple[Reached, ...] = ()
 
 
 def describe_selector(sel: LabelSelector) -> str:

@@ -14,7 +14,7 @@ def render(analysis: Analysis) -> str:
     by_ns: dict[str, list[str]] = {}
     externals = []
     for node, data in analysis.view.nodes.items():
-        if data["type"] == "external":
+        if data["type"] in ("external", "ingress-controller"):
             externals.append(node)
         else:
             by_ns.setdefault(data["namespace"], []).append(node)

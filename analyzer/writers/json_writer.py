@@ -23,6 +23,8 @@ def endpoint(data: dict[str, Any]) -> dict[str, Any]:
         if data.get("ips"):
             out["ips"] = list(data["ips"])
         return out
+    if t == "ingress-controller":  # the cluster's edge: an Ingress/Route/HTTPRoute forwards for it
+        return {"type": t}
     return {"type": t, "ranges": list(data["ranges"])}
 
 

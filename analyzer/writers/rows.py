@@ -26,6 +26,8 @@ def rows(analysis: Analysis) -> Iterator[Row]:
         data = nodes[node]
         if data["type"] == "external":
             return (0, data["interval"][0], "")
+        if data["type"] == "ingress-controller":
+            return (2, 0, node)  # last, as netpol-analyzer prints it
         return (1, 0, node)
 
     for (src, dst), a in sorted(analysis.view.edges.items(),

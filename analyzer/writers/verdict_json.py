@@ -108,10 +108,11 @@ def peer(p) -> dict[str, Any]:
     return out
 
 
-def route(r, locate: Locate) -> dict[str, Any]:
-    return {"kind": r.kind, "name": r.name, "service": r.service, "protocol": r.protocol,
-            "port": r.port, "admitted": r.admitted,
-            "file": r.source.file if r.source else None}
+def route(reached, locate: Locate) -> dict[str, Any]:
+    r = reached.route
+    return {"kind": r.kind, "name": r.name, "service": r.service, "workload": r.workload,
+            "protocol": r.protocol, "port": r.port, "admitted": reached.admitted,
+            "file": r.source.file, "line": r.source.line or None}
 
 
 def exposure_document(report, locate: Locate = lambda ref: None) -> dict[str, Any]:
@@ -126,7 +127,7 @@ def exposure_document(report, locate: Locate = lambda ref: None) -> dict[str, An
                               "protocol": f.witness.protocol, "port": f.witness.port},
                           "edge": [route(r, locate) for r in f.edge]}
                          for f in report.findings],
-            "dead_routes": [{"workload": w, **route(r, locate)} for w, r in report.dead_routes],
+            "dead_routes": [route(r, locate) for r in report.dead_routes],
             "unknown": list(report.unknown)}
 
 

@@ -129,15 +129,18 @@ def render_exposure(report, locate: Locate = lambda ref: None) -> str:
                 lines.append(f"         allowed by {ref_text(r, locate)}")
         if f.peer.kind == "unprotected":
             lines.append(f"         no policy isolates it for {f.direction}")
-        for r in f.edge:
+        for reached in f.edge:
+            r = reached.route
             lines.append(f"         reached from outside by {r.kind} {r.name}"
-                         + (f" via Service {r.service}" if r.service and r.kind != "Service" else "")
-                         + f" on {r.protocol} {r.port}")
+                         + (f" via Service {r.service}" if r.kind != "Service" else "")
+                         + f" on {r.protocol} {r.port} ({r.source})")
         if f.witness is not None and f.witness.src is not None and f.peer.kind in ("namespaces", "pods", "cluster"):
             other = f.witness.src if f.direction == "ingress" else f.witness.dst
             lines.append(f"         e.g. {endpoint_text(other)}, {f.witness.protocol} {f.witness.port}")
-    for w, r in report.dead_routes:
-        lines.append(f"DEAD     {w}: {r.kind} {r.name} routes to {r.protocol} {r.port}, which its ingress policies block")
+    for reached in report.dead_routes:
+        r = reached.route
+        lines.append(f"DEAD     {r.workload}: {r.kind} {r.name} routes to {r.protocol} {r.port} "
+                     f"({r.source}), which its ingress policies block")
     for u in report.unknown:
         lines.append(f"UNKNOWN  (solver gave up) {u}")
     if not lines:
