@@ -147,7 +147,6 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
     for conns, (ids, refs) in by_conns.items():
         ranges = split_families(IntervalSet.of(atoms[i] for i in ids))
         texts = tuple(range_text(lo, hi) for lo, hi in ranges)
-        first = next(iter(ranges))[0]
         out.append(finding("critical" if conns.is_all() else "high",
                            PeerClass("external", texts), conns, refs,
                            AddressWitness(address_text(example_address(ranges)))))
