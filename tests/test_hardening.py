@@ -401,3 +401,19 @@ def test_a_timeout_that_is_not_a_finite_positive_number_is_a_usage_error(command
     result = runner.invoke(app, [*command, "--timeout", value])
     assert result.exit_code == 2
     assert "must be a finite number of seconds above 0" in result.output + result.stderr
+
+
+# --- list streams its output -----------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["txt", "json", "csv"])
+def test_list_output_is_written_piece_by_piece_and_equals_the_whole(fmt):
+    import types
+
+    from analyzer.writers import render, stream
+
+    analysis = analyze([str(DEMO)], Options(level="pod"))
+    chunks = stream(analysis, fmt)
+    assert isinstance(chunks, types.GeneratorType)  # made as it is written, never held whole
+    pieces = list(chunks)
+    assert len(pieces) > 3 or fmt == "csv"
+    assert "".join(pieces) == render(analysis, fmt)

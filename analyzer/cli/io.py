@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 import typer
 
@@ -18,6 +18,22 @@ def emit(text: str, output: Optional[Path]) -> None:
         return
     try:
         output.write_text(text)
+    except OSError as e:
+        typer.echo(f"kreach: error: cannot write {output}: {e.strerror or e}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def emit_stream(chunks: Iterable[str], output: Optional[Path]) -> None:
+    """Write ``chunks`` as they come (a huge listing is never held whole in memory)."""
+    if output is None or str(output) == "-":
+        write = sys.stdout.write
+        for chunk in chunks:
+            write(chunk)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
     except OSError as e:
         typer.echo(f"kreach: error: cannot write {output}: {e.strerror or e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)

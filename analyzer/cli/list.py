@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import List, Optional
 
@@ -11,7 +12,7 @@ from .app import (EXIT_BAD_INPUT, EXCLUDE, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
                   Level, ListFormat, _pick, _settings, app, load_input, must_have_input,
                   setting_format)
 from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
-from .io import emit
+from .io import emit_stream
 
 
 @app.command("list", short_help="Every allowed connection, one line per pair of endpoints.")
@@ -37,7 +38,7 @@ def list_(
     """List every allowed connection: one line per ordered pair of endpoints.
 
     Defaults come from the tool.kreach table of the nearest pyproject.toml; flags override them."""
-    from ..writers import render
+    from ..writers import stream
 
     settings = _settings()
     level_v = _pick(level.value if level else None, settings, "level", "workload")
@@ -48,9 +49,10 @@ def list_(
     from ..writers.svg_writer import WriterUnavailable
 
     try:
-        text = render(analysis, fmt_v)
+        chunks = stream(analysis, fmt_v)
+        first = next(chunks, "")  # a writer that cannot run says so before anything is written
     except WriterUnavailable as e:
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    emit(text, output)
+    emit_stream(itertools.chain((first,), chunks), output)
     must_have_input(analysis, flags, settings)

@@ -6,7 +6,7 @@ graph's nodes and edges) and the rule references carried on it, and never recomp
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..analysis import Analysis
 from . import csv_writer, dot_writer, json_writer, md_writer, svg_writer, txt_writer
@@ -32,5 +32,20 @@ WRITERS: dict[str, Writer] = {
 FORMATS = tuple(WRITERS)
 
 
+# formats that can be written piece by piece as they are made (kreach list streams them)
+STREAMS: dict[str, Callable[[Analysis], Iterator[str]]] = {
+    "txt": txt_writer.lines,
+    "json": json_writer.lines,
+    "csv": csv_writer.lines,
+}
+
+
 def render(analysis: Analysis, fmt: str) -> str:
     return WRITERS[fmt](analysis)
+
+
+def stream(analysis: Analysis, fmt: str) -> Iterator[str]:
+    """The output of ``fmt`` in pieces: streamed for txt, json and csv, whole for the others."""
+    if fmt in STREAMS:
+        return STREAMS[fmt](analysis)
+    return iter((render(analysis, fmt),))

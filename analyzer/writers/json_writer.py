@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 from ..analysis import Analysis
 from ..engine.compile import RuleRef
@@ -67,23 +67,38 @@ def _ref_key(r: RuleRef) -> tuple:
     return (r.policy or "", r.index if r.index is not None else -1)
 
 
-def render(analysis: Analysis) -> str:
+def lines(analysis: Analysis) -> Iterator[str]:
     """The document with one endpoint, connection or diagnostic per line: readable and diffable,
-    and fast (each line goes through the C encoder; ``indent=`` would not)."""
-    doc = document(analysis)
+    and fast (each line goes through the C encoder; ``indent=`` would not). Connections are
+    made and written one at a time, so memory does not grow with the size of the output."""
     dumps = json.dumps
+    nodes = analysis.view.nodes
+    cache: dict = {}
 
-    def block(items: list[str], opener: str, closer: str) -> str:
-        if not items:
-            return opener + closer
-        return opener + "\n  " + ",\n  ".join(items) + "\n " + closer
+    def refs(rs):
+        return [rule_ref(r, analysis, cache) for r in sorted(rs, key=_ref_key)]
 
-    endpoints = [f"{dumps(k)}: {dumps(v)}" for k, v in doc["endpoints"].items()]
-    parts = [
-        f' "schema": {dumps(doc["schema"])}',
-        f' "level": {dumps(doc["level"])}',
-        ' "endpoints": ' + block(endpoints, "{", "}"),
-        ' "connections": ' + block([dumps(c) for c in doc["connections"]], "[", "]"),
-        ' "diagnostics": ' + block([dumps(d) for d in doc["diagnostics"]], "[", "]"),
-    ]
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    def block(items: Iterator[str], opener: str, closer: str) -> Iterator[str]:
+        first = True
+        for item in items:
+            yield (opener + "\n  " if first else ",\n  ") + item
+            first = False
+        yield opener + closer if first else "\n " + closer
+
+    yield "{\n"
+    yield f' "schema": {dumps(SCHEMA)},\n'
+    yield f' "level": {dumps(analysis.options.level)},\n'
+    yield ' "endpoints": '
+    yield from block((f"{dumps(k)}: {dumps(endpoint(v))}" for k, v in sorted(nodes.items())),
+                     "{", "}")
+    yield ',\n "connections": '
+    yield from block((dumps({"src": r.src, "dst": r.dst, "protocols": r.conns.to_json(),
+                             "allowed_by": {"egress": refs(r.egress), "ingress": refs(r.ingress)}})
+                      for r in rows(analysis)), "[", "]")
+    yield ',\n "diagnostics": '
+    yield from block((dumps(d.to_dict()) for d in analysis.diagnostics), "[", "]")
+    yield "\n}\n"
+
+
+def render(analysis: Analysis) -> str:
+    return "".join(lines(analysis))
