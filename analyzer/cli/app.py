@@ -252,6 +252,7 @@ def run() -> None:
 # Each command group lives in its own module and registers itself on import.
 from . import list as _list, queries as _queries  # noqa: E402,F401
 from . import lint as _lint  # noqa: E402,F401
+from . import compare as _compare  # noqa: E402,F401
 from . import audit as _audit  # noqa: E402,F401
 from .check import register as _register_check
 _register_check(app)
