@@ -21,7 +21,7 @@ class CompareFormat(str, Enum):
     json = "json"
 
 
-@app.command("compare", short_help="Equivalent, contained or incomparable: two inputs' connectivity.")
+@app.command("compare", short_help="Are two inputs equivalent, or is one contained?")
 def compare_(
     a: str = typer.Argument(..., metavar="A", help="First input: a file or directory "
                             "(several: A1,A2)."),

@@ -39,7 +39,7 @@ def _split(values: Optional[List[str]]) -> Optional[List[str]]:
     return [c for v in values for c in v.split(",") if c.strip()]
 
 
-@app.command("lint", short_help="Findings a reviewer should see: baselines, holes, redundancy.")
+@app.command("lint", short_help="Review findings: baselines, holes, redundant rules.")
 def lint_(
     paths: Optional[List[str]] = PATHS,
     fmt: Optional[LintFormat] = typer.Option(None, "--format", "-f", metavar="text|json|github|sarif",
