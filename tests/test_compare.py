@@ -88,7 +88,7 @@ def test_removing_a_hole_gives_containment_with_a_witness_and_its_rules():
     doc = json.loads(r.stdout)
     assert (doc["relation"], doc["a_in_b"], doc["b_in_a"]) == ("b-in-a", False, True)
     w = doc["only_in_a"]
-    assert (w["src"], w["dst"], w["protocol"], w["port"]) == ("shop/web", "shop/api", "TCP", 1)
+    assert (w["src"], w["dst"], w["protocol"], w["port"]) == ("shop/web", "shop/api", "TCP", 443)
     assert {(x["policy"], x["direction"], x["line"]) for x in w["allowed_by"]} == {
         ("shop/shop-from-web", "ingress", 41), ("shop/web-egress", "egress", 31)}
     assert doc["only_in_b"] is None
