@@ -37,6 +37,37 @@ _META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection", "timeouts"})
 _MODULE_ARGS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 
 
+class Files:
+    """Where a module's files are read: the disk, or given texts (a git revision's blobs,
+    by path)."""
+
+    def __init__(self, texts: Mapping[str, str] | None = None):
+        self.texts = None if texts is None else {os.path.normpath(k): v for k, v in texts.items()}
+
+    def read(self, path: str) -> str:
+        if self.texts is not None:
+            try:
+                return self.texts[os.path.normpath(path)]
+            except KeyError:
+                raise OSError(f"{path} is not in the revision read") from None
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
+
+    def listdir(self, directory: str) -> list[str]:
+        if self.texts is not None:
+            d = os.path.normpath(directory)
+            return sorted({os.path.basename(p) for p in self.texts if os.path.dirname(p) == d})
+        return sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+
+    def isfile(self, path: str) -> bool:
+        if self.texts is not None:
+            return os.path.normpath(path) in self.texts
+        return os.path.isfile(path)
+
+
+DISK = Files()
+
+
 @dataclass
 class _File:
     path: str
@@ -53,11 +84,13 @@ class _Block:
     line: int
 
 
-def read_modules(modules: Mapping[str, list[str]], inputs: InputOptions
+def read_modules(modules: Mapping[str, list[str]], inputs: InputOptions,
+                 files: Files = DISK
                  ) -> Iterator[tuple[dict, SourceRef, Mapping[tuple, int]] | Diagnostic]:
-    """Objects of every root module (directory -> its ``.tf`` files)."""
+    """Objects of every root module (directory -> its ``.tf`` files), read from ``files``."""
     counter = [0]
-    roots = {d: Module(d, sorted(fs), "", _root_variables(d, inputs, []), [], counter)
+    roots = {d: Module(d, sorted(fs), "", _root_variables(d, inputs, [], files), [], counter,
+                       files=files)
              for d, fs in modules.items()}
     called = {os.path.normpath(os.path.join(d, src)) for d, m in roots.items()
               for src in m.local_sources()}
@@ -65,8 +98,9 @@ def read_modules(modules: Mapping[str, list[str]], inputs: InputOptions
         if os.path.normpath(directory) in called:
             continue  # a child module of another directory given: read through its caller
         diags: list[Diagnostic] = []
-        variables = _root_variables(directory, inputs, diags)
-        module = Module(directory, sorted(modules[directory]), "", variables, diags, counter)
+        variables = _root_variables(directory, inputs, diags, files)
+        module = Module(directory, sorted(modules[directory]), "", variables, diags, counter,
+                        files=files)
         yield from module.objects()
         yield from diags
 
@@ -74,15 +108,15 @@ def read_modules(modules: Mapping[str, list[str]], inputs: InputOptions
 class Module:
     """One module instance: its blocks, its variables' values and its resources."""
 
-    def __init__(self, directory: str, files: list[str], prefix: str,
+    def __init__(self, directory: str, tf_files: list[str], prefix: str,
                  variables: Mapping[str, Any], diags: list[Diagnostic], counter: list[int],
-                 depth: int = 0):
+                 depth: int = 0, files: Files = DISK):
         self.directory, self.prefix, self.diags, self.counter = directory, prefix, diags, counter
-        self.depth = depth
+        self.depth, self.files = depth, files
         self.given = dict(variables)
         self.blocks: list[_Block] = []
-        for path in files:
-            self.blocks += _parse(path, diags)
+        for path in tf_files:
+            self.blocks += _parse(path, diags, files)
         self.variables = {b.labels[0]: b for b in self.blocks if b.type == "variable" and b.labels}
         self.locals: dict[str, tuple[Tree, _File]] = {}
         for b in self.blocks:
@@ -362,16 +396,16 @@ class Module:
                                                                  "are not read"))
             return None
         directory = os.path.normpath(os.path.join(self.directory, source))
-        files = sorted(os.path.join(directory, f) for f in os.listdir(directory)
-                       if f.endswith(".tf")) if os.path.isdir(directory) else []
-        if not files:
+        tf_files = [os.path.join(directory, f) for f in self.files.listdir(directory)
+                    if f.endswith(".tf")]
+        if not tf_files:
             self.diags.append(diagnostic("KR714", SourceRef(block.file.path, block.line,
                                                             origin=address),
                                          name=address, detail=f"{source!r} (no .tf files there)"))
             return None
         given = {n: ev.eval(e) for n, e in attrs.items() if n not in _MODULE_ARGS}
-        child = Module(directory, files, address + ".", given, self.diags, self.counter,
-                       self.depth + 1)
+        child = Module(directory, tf_files, address + ".", given, self.diags, self.counter,
+                       self.depth + 1, self.files)
         self._children[name] = child
         return child
 
@@ -391,17 +425,17 @@ class Module:
 
 # --- variables given on the command line -------------------------------------------------------
 
-def _root_variables(directory: str, inputs: InputOptions, diags: list[Diagnostic]) -> dict[str, Any]:
+def _root_variables(directory: str, inputs: InputOptions, diags: list[Diagnostic],
+                    files: Files = DISK) -> dict[str, Any]:
     """Terraform's precedence: terraform.tfvars, *.auto.tfvars (by name), then --var-file and
     --var in the order given (later wins)."""
     values: dict[str, Any] = {}
     auto = [os.path.join(directory, "terraform.tfvars"), os.path.join(directory, "terraform.tfvars.json")]
-    if os.path.isdir(directory):
-        auto += sorted(os.path.join(directory, f) for f in os.listdir(directory)
-                       if f.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    auto += [os.path.join(directory, f) for f in files.listdir(directory)
+             if f.endswith((".auto.tfvars", ".auto.tfvars.json"))]
     for path in auto:
-        if os.path.isfile(path):
-            values.update(_tfvars(path, diags))
+        if files.isfile(path):
+            values.update(_tfvars(path, diags, files))
     for path in inputs.tf_var_files:
         values.update(_tfvars(path, diags))
     for item in inputs.tf_vars:
@@ -451,10 +485,9 @@ class _NoScope:
         return NOT_MINE
 
 
-def _tfvars(path: str, diags: list[Diagnostic]) -> dict[str, Any]:
+def _tfvars(path: str, diags: list[Diagnostic], files: Files = DISK) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = files.read(path)
     except (OSError, UnicodeDecodeError) as e:
         diags.append(diagnostic("KR713", SourceRef(path), detail=f"cannot read {path}: {e}"))
         return {}
@@ -484,10 +517,9 @@ def _tfvars(path: str, diags: list[Diagnostic]) -> dict[str, Any]:
 
 # --- parsing ---------------------------------------------------------------------------------
 
-def _parse(path: str, diags: list[Diagnostic]) -> list[_Block]:
+def _parse(path: str, diags: list[Diagnostic], files: Files = DISK) -> list[_Block]:
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            text = fh.read().replace("\r\n", "\n")
+        text = files.read(path).replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError) as e:
         diags.append(diagnostic("KR002", SourceRef(path), detail=str(e)))
         return []
