@@ -147,3 +147,48 @@ def test_pod_level_json_lists_the_ips_of_pods_that_have_them():
     check_document(doc, "pod")
     assert doc["endpoints"]["t/dual"]["ips"] == ["10.1.0.6", "fd00::6"]
     assert "ips" not in doc["endpoints"]["t/noip"]
+
+
+def _controller(kind: str, name: str, owner: tuple[str, str] | None = None, replicas: int = 1) -> dict:
+    meta: dict = {"name": name, "namespace": "t"}
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1],
+                                    "uid": "u", "controller": True}]
+    template = {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    spec: dict = {"template": template, "selector": {"matchLabels": {"app": "web"}}}
+    if kind == "CronJob":
+        spec = {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}
+    elif kind != "Job":
+        spec["replicas"] = replicas
+    api = "batch/v1" if kind in ("Job", "CronJob") else "apps/v1"
+    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": spec}
+
+
+def test_an_export_of_a_deployment_its_replicasets_and_pods_is_one_workload_of_real_pods():
+    """`kubectl get all -o yaml` holds the Deployment, its ReplicaSets (old ones scaled to 0) and
+    the pods of the current one: the pods, with their IPs, are the Deployment's; nothing is made
+    up from a template (that would add pods without IPs)."""
+    rs = {"kind": "ReplicaSet", "name": "web-5d8f"}
+    a = analysis_of(_controller("Deployment", "web"),
+                    _controller("ReplicaSet", "web-5d8f", ("Deployment", "web")),
+                    _controller("ReplicaSet", "web-old", ("Deployment", "web"), replicas=0),
+                    pod("web-5d8f-abcde", "10.1.0.4", labels={"app": "web"},
+                        owner={"apiVersion": "apps/v1", **rs, "uid": "u", "controller": True}))
+    assert [w.id for w in a.cluster.workloads] == ["t/web[Deployment]"]
+    assert [(p.name, p.workload, p.ip_texts) for p in a.cluster.pods] == [
+        ("web-5d8f-abcde", "t/web[Deployment]", ("10.1.0.4",))]
+
+
+def test_a_cronjobs_job_pods_are_the_cronjobs():
+    job = {"apiVersion": "batch/v1", "kind": "Job", "name": "nightly-2925", "uid": "u", "controller": True}
+    a = analysis_of(_controller("CronJob", "nightly"),
+                    _controller("Job", "nightly-2925", ("CronJob", "nightly")),
+                    pod("nightly-2925-xyz", "10.1.0.9", labels={"app": "web"}, owner=job))
+    assert [p.workload for p in a.cluster.pods] == ["t/nightly[CronJob]"]
+
+
+def test_a_replicaset_whose_deployment_is_not_in_the_input_is_still_named():
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d8f", "uid": "u", "controller": True}
+    a = analysis_of(pod("web-5d8f-abcde", "10.1.0.4", owner=rs))
+    assert [w.id for w in a.cluster.workloads] == ["t/web-5d8f[ReplicaSet]"]

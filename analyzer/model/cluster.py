@@ -192,10 +192,11 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
     admin: list[AdminPolicy] = []
     nodes: list[Node] = []
     edges: list = []
+    top = _controller_chains(manifests)
     # controllers whose real pods are in the input: those pods stand for them, so no pods are
     # made up from the template (that would count them twice, with made-up names)
-    owners_with_pods = {_owner_id(m, m.namespace or DEFAULT_NAMESPACE)
-                        for m in manifests if m.kind == "Pod"}
+    owners_with_pods = {wid for m in manifests if m.kind == "Pod"
+                        for wid in top.chain(_owner_id(m, m.namespace or DEFAULT_NAMESPACE))}
     pod_ids: dict[str, SourceRef] = {}
 
     def add_pods(new: list[Pod]) -> None:
@@ -225,6 +226,10 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
             nodes.append(node(m.name, m.body, m.source, labels_of(_meta(m).get("labels"))))
         elif m.kind == "Pod":
             pod, owner = _bare_pod(m, ns)
+            if top.of(owner.id) != owner.id:  # e.g. a ReplicaSet of a Deployment in the input
+                kind, name = top.controllers[top.of(owner.id)]
+                owner = Workload(kind, ns, name, owner.labels, owner.source)
+                pod = replace(pod, workload=owner.id)
             ips, bad = _pod_ips(m)
             diags.extend(diagnostic("KR210", m.source, name=f"{ns}/{m.name}", detail=b) for b in bad)
             add_pods([replace(pod, ips=ips)])
@@ -232,6 +237,8 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
             if pod.host_network:
                 diags.append(diagnostic("KR201", m.source, kind="Pod", name=f"{ns}/{m.name}"))
         elif m.kind in WORKLOAD_KINDS:
+            if top.of(workload_id(ns, m.name, m.kind)) != workload_id(ns, m.name, m.kind):
+                continue  # part of the controller that owns it, which stands for it
             w, wpods, wanted = _workload(m, ns, max_pods)
             if wanted > len(wpods):
                 diags.append(diagnostic("KR204", m.source, kind=m.kind, name=f"{ns}/{m.name}",
@@ -326,6 +333,41 @@ def _owner(meta: Mapping[str, Any]) -> tuple[str, str] | None:
     ref = next((r for r in refs if r.get("controller") is True), refs[0])
     kind = ref.get("kind")
     return ref["name"], kind if isinstance(kind, str) and kind else "Pod"
+
+
+@dataclass(frozen=True)
+class _Chains:
+    """Which controller of the input owns which: a Deployment owns its ReplicaSets, a CronJob
+    its Jobs (``metadata.ownerReferences``). The top of a chain is what reports name."""
+
+    controllers: dict[str, tuple[str, str]]  # id -> (kind, name) of every controller manifest
+    parent: dict[str, str]  # id -> id of the controller of the input that owns it
+
+    def of(self, wid: str) -> str:
+        seen = {wid}
+        while wid in self.parent and self.parent[wid] not in seen:  # an owner cycle stops
+            wid = self.parent[wid]
+            seen.add(wid)
+        return wid
+
+    def chain(self, wid: str) -> list[str]:
+        out = [wid]
+        while out[-1] in self.parent and self.parent[out[-1]] not in out:
+            out.append(self.parent[out[-1]])
+        return out
+
+
+def _controller_chains(manifests: list[Manifest]) -> _Chains:
+    controllers = {workload_id(m.namespace or DEFAULT_NAMESPACE, m.name, m.kind): (m.kind, m.name)
+                   for m in manifests if m.kind in WORKLOAD_KINDS}
+    parent = {}
+    for m in manifests:
+        if m.kind in WORKLOAD_KINDS and _owner(_meta(m)) is not None:
+            ns = m.namespace or DEFAULT_NAMESPACE
+            owner = _owner_id(m, ns)
+            if owner in controllers:
+                parent[workload_id(ns, m.name, m.kind)] = owner
+    return _Chains(controllers, parent)
 
 
 def _owner_id(m: Manifest, ns: str) -> str:
