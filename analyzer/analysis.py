@@ -120,13 +120,16 @@ def edge_diagnostics(reach: Reachability, locator: Locator) -> tuple[Diagnostic,
 
 
 def one_sided(cluster: Cluster) -> tuple[Diagnostic, ...]:
-    """Input with only one side of the question: policies but nothing they select (KR053).
+    """Input with only one side of the question: policies but nothing they select (KR053), or
+    neither pods nor policies (KR055: what was read holds nothing to connect).
     Workloads without any policy are not flagged: "everything is allowed" is a real answer."""
     from .messages import diagnostic
 
     policies = len(cluster.policies) + len(cluster.admin_policies)
     if policies and not cluster.pods:
         return (diagnostic("KR053", None, count=policies, ies="y" if policies == 1 else "ies"),)
+    if not policies and not cluster.pods:
+        return (diagnostic("KR055", None),)
     return ()
 
 

@@ -45,6 +45,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR052": (Severity.ERROR, "nothing in {detail} is of a kind kreach models (workloads, Pods, "
                               "Services, Namespaces, network policies): {count} object{s} of other "
                               "kinds, nothing to analyse"),
+    "KR055": (Severity.WARNING, "no pod, workload or network policy is left to analyse: there is "
+                                "nothing to connect (were they skipped? see the errors)"),
     "KR053": (Severity.WARNING, "the input holds {count} network polic{ies} but no pod or workload "
                                 "they could select: answers can only be about pods that do not "
                                 "exist yet; add the workloads' manifests (Deployments, ...)"),

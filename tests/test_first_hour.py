@@ -305,3 +305,32 @@ def test_the_blocked_line_of_a_failed_assert_reachable_keeps_its_port():
     with pytest.raises(AssertionError) as failure:
         assert_reachable(load_cluster(str(DEMO)), "shop/web", "shop/db", port=5432)
     assert "blocked: shop/web -> shop/db 5432\n" in str(failure.value)
+
+
+def test_hypothetical_witnesses_take_label_values_from_the_input(engine, tmp_path):
+    from analyzer.query.can import can
+    from analyzer.query.isolation import isolated
+
+    verdict = can(engine, "new:shop:tier", "shop/api")
+    assert dict(verdict.witness.src.labels)["tier"] in {"frontend", "backend", "data"}  # not <other>
+    (tmp_path / "a.yaml").write_text(deploy("cart", "shop") + "---\n" + deploy("db", "shop") + "---\n"
+                                     "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                     "metadata: {name: db, namespace: shop}\n"
+                                     "spec: {podSelector: {matchLabels: {app: db}}, policyTypes: [Ingress]}\n")
+    e = Engine.from_analysis(analyze([str(tmp_path)], Options()))
+    escape = isolated(e, "shop", "Ingress").escape
+    assert set(dict(escape.labels).values()) <= {"cart"}  # an input value, or no label: never <other>
+
+
+# --- what new users tripped over on public repositories ------------------------------------------
+
+
+def test_an_old_api_version_names_the_current_one_and_nothing_left_is_a_warning(project):
+    (project / "old.yaml").write_text(deploy("web", "shop").replace("apps/v1", "extensions/v1beta1")
+                                      + "---\napiVersion: apps/v1\nkind: NetworkPolicy\n"
+                                      "metadata: {name: p, namespace: shop}\nspec: {podSelector: {}}\n")
+    result = run("list", ".")
+    assert "Deployment is apps/v1 today" in result.stderr
+    assert "NetworkPolicy is networking.k8s.io/v1 today" in result.stderr
+    assert "warning[KR055]: no pod, workload or network policy is left to analyse" in result.stderr
+    assert " ./old.yaml" not in result.stderr and result.stderr.startswith(("old.yaml", "warning"))

@@ -465,7 +465,7 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
                     rel = os.path.relpath(os.path.join(root, n), p).replace(os.sep, "/")
                     if not _is_input_name(n) or (exclude and _excluded(rel, exclude)):
                         continue
-                    full = os.path.join(root, n)
+                    full = os.path.normpath(os.path.join(root, n))  # no ./ prefix
                     problem = _not_regular(full)
                     if problem is None:
                         found.append(full)

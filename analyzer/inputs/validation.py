@@ -732,6 +732,15 @@ def schema_validator(k8s_version: str | None = None) -> SchemaValidator:
     return _SCHEMAS[k8s_version]
 
 
+# The apiVersion of each modelled core kind in every supported Kubernetes release: named when an
+# old manifest (extensions/v1beta1 Deployments, apps/v1beta2, ...) or a wrong group is rejected.
+CURRENT_API_VERSIONS = {
+    "Deployment": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
+    "Job": "batch/v1", "CronJob": "batch/v1", "NetworkPolicy": "networking.k8s.io/v1",
+    "Pod": "v1", "Service": "v1", "Namespace": "v1", "ReplicationController": "v1",
+}
+
+
 def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
                        k8s_version: str | None = None, schema: bool = True,
                        cache: Any = None, keys: Mapping[str, str] | None = None,
@@ -818,9 +827,11 @@ def _check_one(m: Manifest, validator, locator: Locator) -> tuple[int, Any, list
         # no bundled CRD schemas
         issues = validator.issues(m)
         if issues is None:
+            current = CURRENT_API_VERSIONS.get(m.kind)
+            hint = f"; {m.kind} is {current} today" if current and current != m.api_version else ""
             diags.append(diagnostic("KR103", m.source, kind=m.kind, name=name,
                                     detail=f"{m.api_version} (no {m.kind} schema in Kubernetes "
-                                           f"{validator.version})"))
+                                           f"{validator.version}{hint})"))
             return _SKIP, None, diags
         fatal = False
         for issue in issues:

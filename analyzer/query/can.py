@@ -183,9 +183,34 @@ def _friendlier(engine: Engine, model: z3.ModelRef, facts: tuple, bs: Bound, bd:
     for k in range(len(wishes), 0, -1):
         result, better, _ = _check(engine, *facts, *wishes[:k])
         if result == z3.sat and better is not None:
-            return better
+            model = better
+            facts = (*facts, *wishes[:k])
+            break
+    for b in (bs, bd):
+        model = input_labels(engine, b, model, facts)
     return model
 
+
+
+def input_labels(engine: Engine, b: Bound, model: z3.ModelRef, facts: tuple) -> z3.ModelRef:
+    """A hypothetical pod's label values taken from the input where the answer allows it:
+    ``name=cart`` (a label some pod carries) reads better than ``name=<other>``."""
+    pod = b.term
+    if not isinstance(pod, SymbolicPod):
+        return model
+    seen: dict[str, set[str]] = {}
+    for p in engine.cluster.pods:
+        for k, v in p.labels:
+            seen.setdefault(k, set()).add(v)
+    wishes = []
+    for key, (has, val) in list(pod.labels.items()):
+        if key in seen and z3.is_true(model.eval(has, True)) \
+                and engine.encoding.interner.value(model.eval(val, True).as_long()) not in seen[key]:
+            wishes.append(z3.Or(*[val == engine.encoding.interner.id(v) for v in sorted(seen[key])]))
+    if not wishes:
+        return model
+    result, better, _ = _check(engine, *facts, *wishes)
+    return better if result == z3.sat and better is not None else model
 
 
 def _readable_addresses(b: Bound, model: z3.ModelRef) -> list[int]:

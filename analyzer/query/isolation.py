@@ -10,7 +10,7 @@ import z3
 
 from .endpoints import NewPod
 from ..model.cluster import EGRESS, INGRESS
-from .can import _hypothetical_witness, _solver, bind
+from .can import _hypothetical_witness, _solver, bind, input_labels
 from .engine import Engine, Hypothetical, QueryError
 from .verdict import Answer, IsolationVerdict
 
@@ -36,5 +36,7 @@ def isolated(engine: Engine, namespace: str, direction: str) -> IsolationVerdict
     if r == z3.unknown:
         return IsolationVerdict(namespace, direction, Answer.UNKNOWN, None, policies,
                                 f"solver gave up: {s.reason_unknown()}")
+    facts = (*b.domain, *(() if iso is False else (z3.Not(iso),)))
+    model = input_labels(engine, b, s.model(), facts)
     return IsolationVerdict(namespace, direction, Answer.NO,
-                            _hypothetical_witness(enc, b, s.model()), policies)
+                            _hypothetical_witness(enc, b, model), policies)
