@@ -95,8 +95,9 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     if model.cluster.edges or any(s.type != "ClusterIP" or s.selector is not None
                                   for s in model.cluster.services):
         engine_diags += edge_diagnostics(reach, loaded.locator)
-    diags = sorted(loaded.diagnostics + checked.diagnostics + model.diagnostics
-                   + one_sided(model.cluster) + engine_diags, key=sort_key)
+    diags = loaded.diagnostics + checked.diagnostics + model.diagnostics + engine_diags
+    diags = sorted(diags + one_sided(model.cluster, bool(checked.manifests) and has_errors(diags)),
+                   key=sort_key)
     return Analysis(model.cluster, reach, tuple(diags), loaded.locator, options,
                     len(checked.manifests))
 
@@ -119,16 +120,17 @@ def edge_diagnostics(reach: Reachability, locator: Locator) -> tuple[Diagnostic,
     return tuple(out)
 
 
-def one_sided(cluster: Cluster) -> tuple[Diagnostic, ...]:
+def one_sided(cluster: Cluster, skipped: bool = False) -> tuple[Diagnostic, ...]:
     """Input with only one side of the question: policies but nothing they select (KR053), or
-    neither pods nor policies (KR055: what was read holds nothing to connect).
+    neither pods nor policies while objects were kept and others ``skipped`` for errors (KR055:
+    an old manifest set whose workloads all failed validation leaves only Services behind).
     Workloads without any policy are not flagged: "everything is allowed" is a real answer."""
     from .messages import diagnostic
 
     policies = len(cluster.policies) + len(cluster.admin_policies)
     if policies and not cluster.pods:
         return (diagnostic("KR053", None, count=policies, ies="y" if policies == 1 else "ies"),)
-    if not policies and not cluster.pods:
+    if not policies and not cluster.pods and skipped:
         return (diagnostic("KR055", None),)
     return ()
 

@@ -457,7 +457,7 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
                 for d in dirs:
                     rel = os.path.relpath(os.path.join(root, d), p).replace(os.sep, "/")
                     if _is_skipped_dir(root, d) or (exclude and _excluded(rel, exclude)):
-                        skipped.append(os.path.join(root, d))
+                        skipped.append(os.path.normpath(os.path.join(root, d)))
                     else:
                         keep.append(d)
                 dirs[:] = keep
