@@ -100,9 +100,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
                                 "({first} first)"),
     "KR221": (Severity.WARNING, "{kind} {name}: a nodes peer needs Node objects, and the input "
                                 "has none; the peer matches nothing"),
-    "KR222": (Severity.WARNING, "{kind} {name}: networks peer {detail} covers part of the pod "
-                                "address space, but {count} pod(s) have no known IP "
-                                "(status.podIP): kreach treats them as outside it"),
+    "KR222": (Severity.WARNING, "{kind} {name}: networks {detail} also match pods by address, "
+                                "but {count} pod(s) have no known IP (status.podIPs): kreach "
+                                "treats them as outside every network (export pods with their "
+                                "status for exact answers)"),
     "KR223": (Severity.WARNING, "{kind} {name}: a domainNames peer cannot be resolved statically; "
                                 "it matches nothing"),
     "KR224": (Severity.INFO, "{kind} {name}: its subject selects no pod in the input"),

@@ -212,11 +212,17 @@ def decide(direction: str, admin: Sequence[tuple[AdminCompiledRule, ConnectionSe
 def admin_diagnostics(cluster: Cluster, compiled: CompiledPolicies, index) -> list:
     """Warnings about admin policies that need the engine's pod classes: same-priority policies
     whose rules can decide one connection differently (KR220), peers kreach cannot see (KR221,
-    KR223)."""
+    KR223), networks peers that pods without a known address may fall in (KR222)."""
     from ..messages import diagnostic
 
     out = []
+    unknown = sum(1 for pod in cluster.pods if not pod.ips and not pod.host_network)
     for p in cluster.admin_policies:
+        nets = [n for r in p.egress for peer in r.peers if peer.kind == "networks"
+                for n in peer.networks]
+        if nets and unknown:
+            out.append(diagnostic("KR222", p.source, kind=p.kind, name=p.name,
+                                  detail=", ".join(dict.fromkeys(nets)), count=unknown))
         for r in p.ingress + p.egress:
             if any(peer.kind == "nodes" for peer in r.peers) and not cluster.nodes:
                 out.append(diagnostic("KR221", p.source, kind=p.kind, name=p.name))

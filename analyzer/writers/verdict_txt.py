@@ -39,10 +39,8 @@ def side_lines(side: SideReport | None, locate: Locate) -> list[str]:
         out.append(f"  {d}: allowed by " + "; ".join(ref_text(r, locate) for r in side.allowed_by
                                                      if not r.is_default))
     elif side.blocks and side.denied_by:
+        # an admin Deny decides before any NetworkPolicy is consulted: it alone is the reason
         out.append(f"  {d}: denied by " + "; ".join(ref_text(r, locate) for r in side.denied_by))
-        if side.isolated_by:
-            out.append(f"    (and isolated by "
-                       + "; ".join(ref_text(r, locate) for r in side.isolated_by) + ")")
     elif side.blocks:
         out.append(f"  {d}: denied; isolated by "
                    + "; ".join(ref_text(r, locate) for r in side.isolated_by))
