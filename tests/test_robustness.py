@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from analyzer.analysis import Options, analyze
 from analyzer.writers import FORMATS, render
+from analyzer.writers.svg_writer import WriterUnavailable
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
 DOCUMENTS = [d for f in sorted(DEMO.glob("*.yaml")) if f.name != "kreach.yaml"
@@ -61,7 +62,12 @@ def test_any_field_of_any_type_is_analysed_or_reported_never_raised(docs, schema
     text = yaml.safe_dump_all(docs)
     analysis = analyze(["-"], Options(level=level, schema=schema), stdin_text=text)
     for fmt in FORMATS:
-        render(analysis, fmt)
+        try:
+            render(analysis, fmt)
+        except WriterUnavailable:
+            # svg runs Graphviz's dot, which can itself fail on a graph ("trouble in init_rank",
+            # seen on a generated input): the CLI reports it as a message, it is not a crash
+            pass
 
 
 @settings(max_examples=40, deadline=None)
