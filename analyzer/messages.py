@@ -47,6 +47,9 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
                               "kinds, nothing to analyse"),
     "KR055": (Severity.WARNING, "no pod, workload or network policy is left to analyse: there is "
                                 "nothing to connect (were they skipped? see the errors)"),
+    "KR056": (Severity.INFO, "a kustomization file, not a Kubernetes object; skipped (kreach reads "
+                             "the other files as written; `kubectl kustomize {folder} | kreach list -` "
+                             "applies its patches)"),
     "KR053": (Severity.WARNING, "the input holds {count} network polic{ies} but no pod or workload "
                                 "they could select: answers can only be about pods that do not "
                                 "exist yet; add the workloads' manifests (Deployments, ...)"),

@@ -336,3 +336,20 @@ def test_an_old_api_version_names_the_current_one_and_nothing_left_is_a_warning(
     assert "NetworkPolicy is networking.k8s.io/v1 today" in result.stderr
     assert "warning[KR055]: no pod, workload or network policy is left to analyse" in result.stderr
     assert "./" not in result.stderr and "\nold.yaml:1" in result.stderr
+
+
+def test_a_service_name_as_endpoint_points_to_the_workload_behind_it(tmp_path):
+    (tmp_path / "a.yaml").write_text(deploy("web", "emojivoto") + "---\napiVersion: v1\nkind: Service\n"
+                                     "metadata: {name: web-svc, namespace: emojivoto}\n"
+                                     "spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}\n")
+    e = Engine.from_analysis(analyze([str(tmp_path)], Options()))
+    with pytest.raises(QueryError, match="web-svc matches no pod in the input; did you mean emojivoto/web"):
+        e.resolve("web-svc")
+
+
+def test_a_kustomization_file_named_with_the_manifests_is_a_note_not_a_warning(project):
+    (project / "web.yml").write_text(deploy("web", "shop"))
+    (project / "kustomization.yml").write_text("resources:\n- web.yml\n")
+    result = run("list", "web.yml", "kustomization.yml")
+    assert result.exit_code == 0 and "KR003" not in result.stderr
+    assert "kustomization.yml:1: info[KR056]: a kustomization file, not a Kubernetes object" in result.stderr

@@ -64,6 +64,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             return tag
         return super().resolve(kind, value, implicit)
 
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "kustomization")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 TERRAFORM_SUFFIX = ".tf"
 # kreach's own files and tool configs that live beside manifests: skipped when a directory is
@@ -450,7 +451,7 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> tuple[list[st
             for root, dirs, names in os.walk(p, onerror=unlistable):
                 dirs.sort()
                 if is_render_unit(names):  # a chart or kustomization: read as one, rendered
-                    found.append(root)
+                    found.append(os.path.normpath(root))
                     dirs[:] = []
                     continue
                 keep = []
@@ -873,6 +874,10 @@ def _objects(doc: Any, source: SourceRef, locator: Locator,
     if not isinstance(kind, str) or not kind or not isinstance(api, str) or not api:
         missing = " and ".join(k for k, v in (("apiVersion", api), ("kind", kind))
                                if not isinstance(v, str) or not v)
+        if os.path.basename(source.file).lower() in KUSTOMIZATION_FILES:
+            folder = os.path.dirname(source.file) or "."
+            yield diagnostic("KR056", source, folder=folder)  # named among *.yaml: not an error
+            return
         yield diagnostic("KR003", source, detail=f"no {missing}")
         return
     kind_class = classify(api, kind)

@@ -15,6 +15,10 @@ from .endpoints import Endpoint, NameRef, PodRef, PodSelection, WorkloadRef
 
 def did_you_mean(cluster: Cluster, e: Endpoint, limit: int = 3) -> list[str]:
     """Up to ``limit`` ids of the input close to ``e``, closest first; [] when none is close."""
+    if isinstance(e, (WorkloadRef, NameRef)):  # a Service's name: the workloads behind it
+        behind = _behind_service(cluster, e.name, getattr(e, "namespace", None))
+        if behind:
+            return behind[:limit]
     kind = getattr(e, "kind", None)
     if kind is not None and isinstance(e, (WorkloadRef, NameRef)):  # right name, wrong kind?
         same = sorted(w.id for w in cluster.workloads if w.name == e.name
@@ -39,6 +43,22 @@ def did_you_mean(cluster: Cluster, e: Endpoint, limit: int = 3) -> list[str]:
         wanted = str(e.pod_selector)
         return [f"{e.namespace}:{pair}" for pair in difflib.get_close_matches(wanted, pairs, limit, 0.5)]
     return []
+
+
+def _behind_service(cluster: Cluster, name: str, namespace: str | None) -> list[str]:
+    """``ns/workload`` of the pods a Service of that name selects (people name the Service)."""
+    out: list[str] = []
+    for svc in cluster.services:
+        if svc.name != name or namespace not in (None, svc.namespace) or not svc.selector:
+            continue
+        wanted = dict(svc.selector)
+        for p in cluster.pods:
+            if p.namespace == svc.namespace and wanted.items() <= dict(p.labels).items():
+                w = next((w for w in cluster.workloads if w.id == p.workload), None)
+                ref = f"{w.namespace}/{w.name}" if w else f"{p.namespace}/{p.name}"
+                if ref not in out:
+                    out.append(ref)
+    return out
 
 
 def _ids(cluster: Cluster, wanted: str, limit: int) -> list[str]:
