@@ -15,16 +15,16 @@ from .endpoints import Endpoint, NameRef, PodRef, PodSelection, WorkloadRef
 
 def did_you_mean(cluster: Cluster, e: Endpoint, limit: int = 3) -> list[str]:
     """Up to ``limit`` ids of the input close to ``e``, closest first; [] when none is close."""
-    if isinstance(e, (WorkloadRef, NameRef)):  # a Service's name: the workloads behind it
-        behind = _behind_service(cluster, e.name, getattr(e, "namespace", None))
-        if behind:
-            return behind[:limit]
     kind = getattr(e, "kind", None)
     if kind is not None and isinstance(e, (WorkloadRef, NameRef)):  # right name, wrong kind?
         same = sorted(w.id for w in cluster.workloads if w.name == e.name
                       and getattr(e, "namespace", w.namespace) == w.namespace)
         if same:
             return same[:limit]
+    if isinstance(e, (WorkloadRef, NameRef)) and e.kind is None:  # a Service's name: the workloads behind it
+        behind = _behind_service(cluster, e.name, getattr(e, "namespace", None))
+        if behind:
+            return behind[:limit]
     if isinstance(e, (WorkloadRef, PodRef)):
         namespaces = {n.name for n in cluster.namespaces}
         if e.namespace not in namespaces:
