@@ -153,6 +153,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "KR702": (Severity.WARNING, "{address}: {detail}; resource skipped"),
     "KR703": (Severity.WARNING, "{address}: {fields} known only after apply; analysed without "
                                 "them"),
+    "KR704": (Severity.INFO, "the plan has no prior state: everything in it is new"),
     # --- Terraform HCL -------------------------------------------------------------------------
     "KR710": (Severity.ERROR, "HCL syntax error: {detail}; this file is skipped"),
     "KR711": (Severity.WARNING, "{address}: cannot resolve {expr} statically ({why}); {outcome}"),

@@ -76,7 +76,7 @@ def test_a_plan_is_read_for_its_planned_values_and_its_prior_state_on_request(de
 def test_a_plan_that_creates_everything_has_nothing_before():
     a = analyze([str(PLAN)], Options(inputs=InputOptions(plan_side="prior")))
     assert a.objects == 0
-    assert [d.code for d in a.diagnostics] == ["KR005"]
+    assert [d.code for d in a.diagnostics] == ["KR704"]
 
 
 # --- the fixtures follow Terraform's documented JSON output format ---------------------------

@@ -41,8 +41,12 @@ class Files:
     """Where a module's files are read: the disk, or given texts (a git revision's blobs,
     by path)."""
 
-    def __init__(self, texts: Mapping[str, str] | None = None):
+    def __init__(self, texts: Mapping[str, str] | None = None, prefix: str = ""):
         self.texts = None if texts is None else {os.path.normpath(k): v for k, v in texts.items()}
+        self.prefix = prefix  # what locations show before a path (``REV:`` for a git revision)
+
+    def label(self, path: str) -> str:
+        return f"{self.prefix}{path}"
 
     def read(self, path: str) -> str:
         if self.texts is not None:
@@ -491,6 +495,7 @@ def _tfvars(path: str, diags: list[Diagnostic], files: Files = DISK) -> dict[str
     except (OSError, UnicodeDecodeError) as e:
         diags.append(diagnostic("KR713", SourceRef(path), detail=f"cannot read {path}: {e}"))
         return {}
+    path = files.label(path)
     if path.endswith(".json"):
         try:
             data = json.loads(text)
@@ -518,18 +523,19 @@ def _tfvars(path: str, diags: list[Diagnostic], files: Files = DISK) -> dict[str
 # --- parsing ---------------------------------------------------------------------------------
 
 def _parse(path: str, diags: list[Diagnostic], files: Files = DISK) -> list[_Block]:
+    shown = files.label(path)
     try:
         text = files.read(path).replace("\r\n", "\n")
     except (OSError, UnicodeDecodeError) as e:
-        diags.append(diagnostic("KR002", SourceRef(path), detail=str(e)))
+        diags.append(diagnostic("KR002", SourceRef(shown), detail=str(e)))
         return []
-    file = _File(path, text, None)
+    file = _File(shown, text, None)
     tree = _parse_tree(file, diags)
     if tree is None:
         return []
     file.tree = tree
     blocks = []
-    ev = Evaluator(path, text, _NoScope())
+    ev = Evaluator(shown, text, _NoScope())
     for child in kids(kids(tree)[0]):
         if child.data == "block":
             btype, labels = _block_head(child, ev)

@@ -582,7 +582,7 @@ def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
     return LoadResult(tuple(manifests), tuple(diags), locator, len(files), keys)
 
 
-_SAYS_WHY_EMPTY = frozenset({"KR720", "KR721", "KR722", "KR723"})
+_SAYS_WHY_EMPTY = frozenset({"KR704", "KR720", "KR721", "KR722", "KR723"})
 
 
 def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locator,

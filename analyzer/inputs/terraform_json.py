@@ -83,8 +83,9 @@ def read(path: str, text: str, doc: Mapping[str, Any], side: Side = "planned"
         return
     values, where, kind = _values(doc, side)
     if values is None:
-        if kind == "plan" and side == "prior":
-            return  # a plan that creates everything has no prior state: nothing before
+        if kind == "plan" and side == "prior":  # a plan that creates everything
+            yield diagnostic("KR704", top)
+            return
         yield diagnostic("KR701", top, detail=f"no {_section(kind, side)} in this {kind}")
         return
     if not isinstance(values, Mapping) or not isinstance(values.get("root_module", {}), Mapping):
