@@ -138,3 +138,15 @@ def test_a_new_pod_in_a_new_namespace_is_a_subject_of_cluster_wide_policies(tmp_
     path.write_text(PODS + "---\n" + GOOD_ANP)
     result = CliRunner().invoke(app, ["can", "new:*", "t/pod/b", str(path)])
     assert result.exit_code == 1, result.stdout
+
+
+def test_a_field_the_api_does_not_define_skips_the_policy(tmp_path):
+    """An early draft's `notSameLabels` (seen in published examples) is not a v1alpha1 field: the
+    API server would drop it and leave the peer selecting every namespace; kreach says so."""
+    path = tmp_path / "in.yaml"
+    path.write_text(PODS + "---\n" + anp(
+        "subject: {namespaces: {}}\ningress:\n- action: Deny\n  from:\n"
+        "  - namespaces: {notSameLabels: [kubernetes.io/metadata.name]}",
+        "BaselineAdminNetworkPolicy", name="default"))
+    errors = [d for d in analyze([str(path)]).diagnostics if d.severity.value == "error"]
+    assert [(d.code, "notSameLabels" in d.message) for d in errors] == [("KR101", True)]

@@ -31,6 +31,32 @@ API_VERSIONS = {ANP: ("policy.networking.k8s.io/v1alpha1",),
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
+# the fields of each object the CRDs define (strict, as for the schema-checked kinds: an unknown
+# field in a policy is KR101 and skips it; the API server would drop it and change the meaning,
+# e.g. an early draft's `notSameLabels` in a namespaces peer would leave it selecting everything)
+_FIELDS = {
+    "spec": {"priority", "subject", "ingress", "egress", "tier"},
+    "subject": {"namespaces", "pods"},
+    "pods": {"namespaceSelector", "podSelector"},
+    "selector": {"matchLabels", "matchExpressions"},
+    "rule": {"name", "action", "from", "to", "ports", "protocols"},
+    "peer": {"namespaces", "pods", "networks", "nodes", "domainNames"},
+}
+
+
+def _known(c, obj: Mapping, what: str, path) -> None:
+    for key in obj:
+        if key not in _FIELDS[what]:
+            c.add("KR101", path + (key,), detail="unknown field")
+
+
+def _selector(c, obj: Mapping, key: str, path) -> None:
+    c.selector(obj, key, path)
+    sel = obj.get(key)
+    if isinstance(sel, Mapping):
+        _known(c, sel, "selector", path + (key,))
+
+
 def check_admin(c, body: Mapping[str, Any], kind: str, name: str) -> None:
     """Problems of one admin policy, added to checker ``c``."""
     from .validation import parse_cidr, port_name_error
@@ -39,6 +65,7 @@ def check_admin(c, body: Mapping[str, Any], kind: str, name: str) -> None:
     if spec is None:
         return
     p = ("spec",)
+    _known(c, spec, "spec", ())
     if kind == BANP:
         if name != "default":
             c.add("KR135", ("metadata", "name"),
@@ -65,19 +92,22 @@ def check_admin(c, body: Mapping[str, Any], kind: str, name: str) -> None:
         if len(set_) != 1:
             c.add("KR133", sp, detail=("the subject selects nothing: set namespaces or pods"
                                        if not set_ else "set only one of namespaces and pods"))
-        c.selector(subject, "namespaces", sp)
+        _known(c, subject, "subject", sp)
+        _selector(c, subject, "namespaces", sp)
         pods = c.get(subject, "pods", sp, dict)
         if pods is not None:
-            c.selector(pods, "namespaceSelector", sp + ("pods",))
+            _known(c, pods, "pods", sp + ("pods",))
+            _selector(c, pods, "namespaceSelector", sp + ("pods",))
             if pods.get("podSelector") is None:
                 c.add("KR133", sp + ("pods",), detail="subject.pods needs a podSelector")
-            c.selector(pods, "podSelector", sp + ("pods",))
+            _selector(c, pods, "podSelector", sp + ("pods",))
     for direction, peer_key in (("ingress", "from"), ("egress", "to")):
         rules = c.get(spec, direction, p, list) or []
         if len(rules) > MAX_RULES[kind]:
             c.add("KR134", p + (direction,),
                   detail=f"{len(rules)} {direction} rules; the API allows at most {MAX_RULES[kind]}")
         for rule, rp in c.items(spec, direction, p):
+            _known(c, rule, "rule", rp)
             action = rule.get("action")
             if action not in ACTIONS[kind]:
                 c.add("KR136", rp + ("action",) if "action" in rule else rp,
@@ -96,6 +126,7 @@ def check_admin(c, body: Mapping[str, Any], kind: str, name: str) -> None:
 
 
 def _peer(c, peer: Mapping, path, direction: str, kind: str, parse_cidr) -> None:
+    _known(c, peer, "peer", path)
     fields = [k for k in ("namespaces", "pods", "networks", "nodes", "domainNames")
               if peer.get(k) is not None]
     if len(fields) != 1:
@@ -107,12 +138,13 @@ def _peer(c, peer: Mapping, path, direction: str, kind: str, parse_cidr) -> None
         c.add("KR139", path + (f,), detail=f"a {f} peer is allowed on egress rules only")
         return
     if f == "namespaces" or f == "nodes":
-        c.selector(peer, f, path)
+        _selector(c, peer, f, path)
     elif f == "pods":
         pods = c.get(peer, "pods", path, dict)
         if pods is not None:
-            c.selector(pods, "namespaceSelector", path + ("pods",))
-            c.selector(pods, "podSelector", path + ("pods",))
+            _known(c, pods, "pods", path + ("pods",))
+            _selector(c, pods, "namespaceSelector", path + ("pods",))
+            _selector(c, pods, "podSelector", path + ("pods",))
     elif f == "networks":
         nets = c.get(peer, "networks", path, list) or []
         if not nets:
