@@ -150,3 +150,13 @@ def test_a_field_the_api_does_not_define_skips_the_policy(tmp_path):
         "BaselineAdminNetworkPolicy", name="default"))
     errors = [d for d in analyze([str(path)]).diagnostics if d.severity.value == "error"]
     assert [(d.code, "notSameLabels" in d.message) for d in errors] == [("KR101", True)]
+
+
+def test_an_assertion_failure_names_the_admin_rule_that_denies(tmp_path):
+    (tmp_path / "in.yaml").write_text(PODS + "---\n" + GOOD_ANP)
+    (tmp_path / "kreach.yaml").write_text(
+        "manifests: [in.yaml]\nassertions:\n"
+        "  - {name: a reaches b, from: t/a, to: t/b, port: 80, expect: allow}\n")
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "kreach.yaml")])
+    assert result.exit_code == 1, result.stdout
+    assert "denied by AdminNetworkPolicy good ingress rule #0 (priority 3)" in result.stdout
