@@ -107,3 +107,31 @@ def test_a_route_picks_service_ports_by_target_port_an_ingress_by_port_number_or
     assert {(r.kind, r.workload, r.port) for r in routes if r.kind == "Route"} == {
         ("Route", "shop/web[Deployment]", 8080)}
     assert [p.code for p in problems if p.code == "KR242"] == ["KR242"]
+
+
+# --- Services as endpoints ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, ns, name, port", [
+    ("svc/shop/api", "shop", "api", None),
+    ("svc/shop/api:grpc", "shop", "api", "grpc"),
+    ("svc/shop/api:443", "shop", "api", 443),
+])
+def test_a_service_endpoint_parses_and_prints_back(text, ns, name, port):
+    from analyzer.query.endpoints import ServiceRef, parse_endpoint
+
+    e = parse_endpoint(text)
+    assert e == ServiceRef(ns, name, port) and str(e) == text
+
+
+@pytest.mark.parametrize("args, code, says", [
+    (["shop/web", "svc/shop/api:443"], 0, "TCP 9000"),     # port 443 -> targetPort 9000
+    (["shop/api", "svc/shop/web:http"], 0, "TCP 8080"),    # named targetPort "http" on the pods
+    (["shop/api", "svc/shop/web:http", "--port", "80"], 2, "leads to TCP 8080"),
+    (["shop/api", "svc/shop/web:nope"], 2, "has no port nope (ports: http)"),
+    (["shop/api", "svc/shop/gone"], 2, "no Service shop/gone"),
+    (["shop/api", "svc/shop/orphan"], 2, "matches no pod"),
+])
+def test_can_asks_about_the_target_port_of_a_service_port(args, code, says):
+    result = runner.invoke(app, ["can", args[0], args[1], EDGE, "-q", *args[2:]])
+    assert result.exit_code == code, result.output
+    assert says in result.output

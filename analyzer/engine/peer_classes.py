@@ -48,8 +48,7 @@ def opening(reach: Reachability, c: int, direction: str, cache: dict) -> Opening
     admin_ids = tuple(sorted(admin_lists[c], key=lambda r: tables.rules[r].rule.rank)) \
         if admin_lists else ()
     pclass = reach.index.classes[c]
-    key = (direction, isolated, ids, admin_ids, pclass.named_ports if ingress else (),
-           pclass.namespace)
+    key = (direction, isolated, ids, admin_ids, pclass.named_ports if ingress else ())
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -71,12 +70,13 @@ def opening(reach: Reachability, c: int, direction: str, cache: dict) -> Opening
             if isinstance(p, PodPeer) and not _is_cluster(p):
                 peers[p] = None
     ns_labels = reach.index.ns_labels
+    memo = cache.setdefault("contains", {})
     everyone = lambda q: isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _is_cluster(q))  # noqa: E731
     cluster, cluster_refs, cluster_named = _decide(direction, isolated, rules, admin, everyone)
     classes = []
     for p in peers:
         def contains(q, p=p):
-            return isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _contains(q, p, ns_labels))
+            return isinstance(q, AnyPeer) or (isinstance(q, PodPeer) and _contains(q, p, ns_labels, memo))
         conns, refs, named = _decide(direction, isolated, rules, admin, contains)
         classes.append((p, conns, frozenset(refs), frozenset(named)))
     side = cache[key] = Opening(False, cluster, frozenset(cluster_refs), frozenset(cluster_named),
@@ -107,17 +107,24 @@ def _is_cluster(p: PodPeer) -> bool:
         and p.namespace_selector.is_empty and p.pod_selector.is_empty
 
 
-def _contains(a: PodPeer, b: PodPeer, ns_labels: dict) -> bool:
+def _contains(a: PodPeer, b: PodPeer, ns_labels: dict, memo: dict) -> bool:
     """Every pod ``b`` describes is one ``a`` describes (judged on the selectors' requirements)."""
+    key = (a, b)
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = _contains_now(a, b, ns_labels)
+    return hit
+
+
+def _contains_now(a: PodPeer, b: PodPeer, ns_labels: dict) -> bool:
     if not set(a.pod_selector.requirements) <= set(b.pod_selector.requirements):
         return False
     if a.namespace is not None:
-        return b.namespace == a.namespace or (b.namespace is None and names_one_namespace(b.namespace_selector)
-                                              == a.namespace)
+        return b.namespace == a.namespace or (b.namespace is None and names_one_namespace(
+            b.namespace_selector) == a.namespace)
     assert a.namespace_selector is not None
     if b.namespace is not None:
-        labels = dict(ns_labels.get(b.namespace, {NAME_LABEL: b.namespace}))
-        return a.namespace_selector.matches(labels)
+        return a.namespace_selector.matches(ns_labels.get(b.namespace, {NAME_LABEL: b.namespace}))
     return set(a.namespace_selector.requirements) <= set(b.namespace_selector.requirements)
 
 

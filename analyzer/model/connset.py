@@ -10,11 +10,13 @@ cluster" in both families at once.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 PORT_MIN, PORT_MAX = 1, 65535
+_INF = float("inf")  # sorts after every interval end, for bisecting on (start, end) pairs
 PROTOCOLS = ("SCTP", "TCP", "UDP")  # sorted by name, as they are printed
 V6_BASE = 2**32
 IP_MAX = V6_BASE + 2**128 - 1
@@ -49,7 +51,9 @@ class IntervalSet:
         return iter(self.intervals)
 
     def __contains__(self, value: int) -> bool:
-        return any(lo <= value <= hi for lo, hi in self.intervals)
+        # intervals are sorted and disjoint: the one that could hold value starts at or below it
+        i = bisect.bisect_right(self.intervals, (value, _INF)) - 1
+        return i >= 0 and self.intervals[i][1] >= value
 
     def __or__(self, other: "IntervalSet") -> "IntervalSet":
         if not other.intervals:

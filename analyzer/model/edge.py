@@ -154,19 +154,27 @@ class Problem:
 def resolve(cluster: Cluster) -> tuple[tuple[Route, ...], tuple[Problem, ...]]:
     """Every (workload, protocol, port) outside traffic reaches, and what leads nowhere."""
     services = {(s.namespace, s.name): s for s in cluster.services}
-    by_ns: dict[str, list[Pod]] = {}
-    for p in cluster.pods:
-        by_ns.setdefault(p.namespace, []).append(p)
+    # per namespace, label -> positions of the pods carrying it: a Service selector (matchLabels
+    # only) is the intersection of its labels' sets
+    pods = cluster.pods
+    by_label: dict[str, dict[tuple[str, str], set[int]]] = {}
+    for i, p in enumerate(pods):
+        labels = by_label.setdefault(p.namespace, {})
+        for kv in p.labels:
+            labels.setdefault(kv, set()).add(i)
     selected: dict[tuple[str, str], list[Pod]] = {}
     problems: list[Problem] = []
 
     def pods_of(s: Service) -> list[Pod]:
         key = (s.namespace, s.name)
         if key not in selected:
-            sel = dict(s.selector or ())
-            selected[key] = [p for p in by_ns.get(s.namespace, ())
-                             if sel and all(dict(p.labels).get(k) == v for k, v in sel.items())]
-            if s.selector is not None and not selected[key]:
+            labels = by_label.get(s.namespace, {})
+            found: set[int] = set()
+            if s.selector:
+                sets = sorted((labels.get(kv, set()) for kv in s.selector), key=len)
+                found = set(sets[0]).intersection(*sets[1:])
+            selected[key] = [pods[i] for i in sorted(found)]
+            if s.selector and not found:  # no selector at all: endpoints managed by hand
                 problems.append(Problem("KR240", s.source, ("spec", "selector"),
                                         (("name", f"{s.namespace}/{s.name}"),)))
         return selected[key]

@@ -21,6 +21,7 @@ from ..model.selectors import LabelSelector, Requirement
 from .encoding import (PROTO_CODE, AddressTerm, ConcretePod, Encoding, Flow, Formula, Side, Signature,
                        SymbolicPod, Term, as_z3, conj)
 from .engine import Engine, External, Hypothetical, QueryError, Resolved
+from .endpoints import ServiceRef, parse_endpoint
 from .verdict import (AddressWitness, Answer, Mismatch, PodWitness, SideReport, Verdict, Witness)
 
 
@@ -116,7 +117,15 @@ def can(engine: Engine, src: str, dst: str, port: int | None = None,
         raise QueryError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
     if port is not None and not 1 <= port <= 65535:
         raise QueryError(f"port {port} is out of range 1-65535")
-    bs, bd = bind(engine, engine.resolve(src), "src"), bind(engine, engine.resolve(dst), "dst")
+    dst_e = parse_endpoint(dst) if isinstance(dst, str) else dst
+    if isinstance(dst_e, ServiceRef):  # a Service port: the question is asked on its targetPort
+        target = engine.service_target(dst_e)
+        if target is not None:
+            if (port is not None and port != target[1]) or (protocol not in (None, target[0])):
+                raise QueryError(f"{dst_e} leads to {target[0]} {target[1]}; --port/--protocol "
+                                 "ask about another port")
+            protocol, port = target
+    bs, bd = bind(engine, engine.resolve(src), "src"), bind(engine, engine.resolve(dst_e), "dst")
     return can_bound(engine, bs, bd, port, protocol)
 
 

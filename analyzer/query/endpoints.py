@@ -18,6 +18,9 @@ expression                endpoint
 ``new:dev:app=x``         the same, with at least the labels the requirements demand
 ``new:dev:{}``            the same, with no labels at all
 ``new:*`` ``new:*:app=x`` a new pod in any namespace, existing or not
+``svc/shop/api``          the pods Service ``api`` of ``shop`` selects
+``svc/shop/api:http``     the same, on the Service port ``http`` (name or number): the question is
+                          asked on its targetPort, resolved on the selected pods
 ========================  ==========================================================================
 
 Label requirements follow the Kubernetes set-based syntax: ``key=value`` (or ``==``),
@@ -116,7 +119,20 @@ class NameRef:
         return self.name + (f"[{self.kind}]" if self.kind else "")
 
 
-Endpoint = WorkloadRef | PodRef | PodSelection | Addresses | NewPod | NameRef
+@dataclass(frozen=True)
+class ServiceRef:
+    """The pods a Service selects; ``port`` (a Service port name or number) fixes the port of
+    the question to that port's targetPort."""
+
+    namespace: str
+    name: str
+    port: str | int | None = None
+
+    def __str__(self) -> str:
+        return f"svc/{self.namespace}/{self.name}" + ("" if self.port is None else f":{self.port}")
+
+
+Endpoint = WorkloadRef | PodRef | PodSelection | Addresses | NewPod | NameRef | ServiceRef
 
 INTERNET = Addresses(ALL_IPS, "internet")
 
@@ -124,6 +140,7 @@ _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 _NAME_RE = re.compile(rf"^{_NAME}\Z")
 _WORKLOAD_RE = re.compile(rf"^({_NAME})/({_NAME})(\[([A-Za-z]+)\])?\Z")
 _POD_RE = re.compile(rf"^({_NAME})/pod/({_NAME})\Z")
+_SERVICE_RE = re.compile(rf"^svc/({_NAME})/({_NAME})(:({_NAME}))?\Z")
 _BARE_RE = re.compile(rf"^({_NAME})(\[([A-Za-z]+)\])?\Z")
 _KEY_RE = re.compile(rf"({_NAME}/)?{_NAME}")
 _VALUE_RE = re.compile(rf"({_NAME})?")
@@ -151,6 +168,11 @@ def parse_endpoint(text: str) -> Endpoint:
         return PodSelection(pods, None, ns_reqs)
     if s.startswith("*:"):
         return PodSelection(_Requirements(s[2:], text).parse()[0])
+    if m := _SERVICE_RE.match(s):
+        port = m.group(6)
+        return ServiceRef(m.group(1), m.group(3), int(port) if port and port.isdigit() else port)
+    if s.startswith("svc/"):
+        raise EndpointError(f"{text!r}: expected svc/NAMESPACE/NAME or svc/NAMESPACE/NAME:PORT")
     if m := _POD_RE.match(s):
         return PodRef(m.group(1), m.group(3))
     if s.endswith("/*") and _NAME_RE.match(s[:-2]):
@@ -166,7 +188,7 @@ def parse_endpoint(text: str) -> Endpoint:
         return PodSelection(_Requirements(reqs, text).parse()[0], ns)
     raise EndpointError(
         f"{text!r} is not an endpoint; expected ns/workload, ns/pod/name, a bare name, ns:labels, "
-        "ns:nslabels/podlabels, *, internet, a CIDR, or new:ns[:labels]")
+        "ns:nslabels/podlabels, svc/ns/name[:port], *, internet, a CIDR, or new:ns[:labels]")
 
 
 _ADDRESS_CHARS = re.compile(r"^[0-9a-fA-F:.]+(/\d+)?\Z")

@@ -11,7 +11,8 @@ from functools import cached_property
 
 from ..analysis import Analysis
 from ..engine.compile import CompiledPolicies
-from .endpoints import (Addresses, Endpoint, NameRef, NewPod, PodRef, PodSelection, WorkloadRef,
+from .endpoints import (Addresses, Endpoint, NameRef, NewPod, PodRef, PodSelection, ServiceRef,
+                         WorkloadRef,
                          parse_endpoint)
 from .names import hint
 from ..engine.evaluate import Reachability
@@ -91,6 +92,13 @@ class Engine:
         c = self.cluster
         if isinstance(e, NameRef):
             return self._by_bare_name(e)
+        if isinstance(e, ServiceRef):
+            svc = self.service(e)
+            if not svc.selector:
+                return []
+            sel = dict(svc.selector)
+            return [i for i, p in enumerate(c.pods) if p.namespace == svc.namespace
+                    and all(dict(p.labels).get(k) == v for k, v in sel.items())]
         if isinstance(e, WorkloadRef):
             wids = {w.id for w in c.workloads if w.namespace == e.namespace and w.name == e.name
                     and (e.kind is None or w.kind.lower() == e.kind.lower())}
@@ -109,6 +117,36 @@ class Engine:
             namespaces = {n.name for n in c.namespaces}
         return [i for i, p in enumerate(c.pods) if p.namespace in namespaces
                 and e.pod_selector.matches(dict(p.labels))]
+
+    def service(self, e: ServiceRef):
+        svc = next((s for s in self.cluster.services if (s.namespace, s.name) == (e.namespace, e.name)),
+                   None)
+        if svc is None:
+            raise QueryError(f"no Service {e.namespace}/{e.name} in the input")
+        return svc
+
+    def service_target(self, e: ServiceRef) -> tuple[str, int] | None:
+        """(protocol, targetPort number) of the Service port ``e`` names, on the pods the Service
+        selects; None when ``e`` names no port. A named targetPort must mean one number on all of
+        them (else the question needs --port)."""
+        if e.port is None:
+            return None
+        svc = self.service(e)
+        port = next((p for p in svc.ports if (p.port == e.port if isinstance(e.port, int)
+                                                else p.name == e.port)), None)
+        if port is None:
+            have = ", ".join(str(p.name or p.port) for p in svc.ports) or "none"
+            raise QueryError(f"Service {svc.namespace}/{svc.name} has no port {e.port} (ports: {have})")
+        target = port.target_port if port.target_port is not None else port.port
+        if isinstance(target, int):
+            return port.protocol, target
+        numbers = {c.number for i in self.pod_indexes(e) for c in self.cluster.pods[i].ports
+                   if c.name == target and c.protocol == port.protocol}
+        if len(numbers) != 1:
+            raise QueryError(f"Service {svc.namespace}/{svc.name} port {e.port}: targetPort {target!r} is "
+                             + ("declared by no selected pod" if not numbers else
+                                f"{len(numbers)} different container ports; ask with --port"))
+        return port.protocol, numbers.pop()
 
     def _by_bare_name(self, e: NameRef) -> list[int]:
         c = self.cluster
