@@ -252,5 +252,6 @@ def describe_endpoint(e) -> str:
         parts.append("naming " + ",".join(f"{p} port {n}={num}" for p, n, num in e.ports))
     where = f"namespace {e.namespace}"
     if e.namespace_labels is not None:
-        where = "a new namespace " + (",".join(f"{k}={v}" for k, v in e.namespace_labels) or "")
+        labels = ",".join(f"{k}={v}" for k, v in e.namespace_labels)
+        where = "a new namespace" + (f" {labels}" if labels else "")
     return f"a new pod in {where}" + (f" with {'; '.join(parts)}" if parts else " (any labels)")
