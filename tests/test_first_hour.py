@@ -251,7 +251,7 @@ def test_a_directory_of_kinds_kreach_does_not_model_says_so(project):
 def test_reachable_from_internet_points_to_exposure():
     result = run("reachable-from", "internet", str(DEMO))
     assert result.exit_code == 2
-    assert "run kreach exposure --from internet" in result.stderr
+    assert "run kreach exposure --direction ingress" in result.stderr
 
 
 # --- 10. hypothetical pods: any labels, or none --------------------------------------------------

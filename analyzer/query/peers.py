@@ -28,7 +28,7 @@ def _pods_of_class(engine: Engine, c: int) -> tuple[int, ...]:
 def _existing(engine: Engine, text: str) -> ExistingPods:
     r = engine.resolve(text)
     if not isinstance(r, ExistingPods):
-        hint = ("; for what the internet or an address range reaches, run kreach exposure --from internet"
+        hint = ("; for what the internet or an address range reaches, run kreach exposure --direction ingress"
                 if isinstance(r, External) else
                 "; for what a pod that does not exist yet could reach, ask kreach can " + str(text) + " DST")
         raise QueryError(f"{text}: who-can-reach and reachable-from take existing pods{hint}")
