@@ -42,6 +42,7 @@ class Analysis:
     locator: Locator
     options: Options = field(default_factory=Options)
     objects: int = 0  # usable objects after validation
+    edge: tuple = ()  # analyzer.engine.edge.Reached: routes from outside and whether they get through
 
     @cached_property
     def view(self) -> "ConnectivityView":
@@ -92,24 +93,24 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     if model.cluster.admin_policies:
         from .engine.admin import admin_diagnostics
         engine_diags = tuple(admin_diagnostics(model.cluster, reach.compiled, reach.index))
-    if model.cluster.edges or any(s.type != "ClusterIP" or s.selector is not None
-                                  for s in model.cluster.services):
-        engine_diags += edge_diagnostics(reach, loaded.locator)
+    edge: tuple = ()
+    if model.cluster.edges or model.cluster.services:
+        from .engine.edge import edge_routes
+        edge, problems = edge_routes(reach)
+        engine_diags += edge_diagnostics(edge, problems, loaded.locator)
     diags = loaded.diagnostics + checked.diagnostics + model.diagnostics + engine_diags
     diags = sorted(diags + one_sided(model.cluster, bool(checked.manifests) and has_errors(diags)),
                    key=sort_key)
     return Analysis(model.cluster, reach, tuple(diags), loaded.locator, options,
-                    len(checked.manifests))
+                    len(checked.manifests), edge)
 
 
-def edge_diagnostics(reach: Reachability, locator: Locator) -> tuple[Diagnostic, ...]:
+def edge_diagnostics(reached, problems, locator: Locator) -> tuple[Diagnostic, ...]:
     """Routes that lead nowhere (KR240-KR243) and routes through the ingress controller that the
     workload's policies block (KR244), each at the line of the field responsible."""
-    from .engine.edge import edge_routes
     from .messages import diagnostic
     from .source import SourceRef
 
-    reached, problems = edge_routes(reach)
     out = [diagnostic(p.code, SourceRef(p.source.file, locator.line(p.source, p.path) or p.source.line,
                                         p.source.doc, p.source.path, p.source.origin), **dict(p.fields))
            for p in problems]

@@ -109,7 +109,7 @@ def _is_cluster(p: PodPeer) -> bool:
 
 def _contains(a: PodPeer, b: PodPeer, ns_labels: dict, memo: dict) -> bool:
     """Every pod ``b`` describes is one ``a`` describes (judged on the selectors' requirements)."""
-    key = (a, b)
+    key = (id(a), id(b))  # the peers live in the compiled rules for the whole run: ids are stable
     hit = memo.get(key)
     if hit is None:
         hit = memo[key] = _contains_now(a, b, ns_labels)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ..analysis import Analysis
 from ..engine.compile import CompiledPolicies
@@ -17,7 +18,9 @@ from .endpoints import (Addresses, Endpoint, NameRef, NewPod, PodRef, PodSelecti
 from .names import hint
 from ..engine.evaluate import Reachability
 from ..model.cluster import Cluster
-from .encoding import Encoding, Signature
+
+if TYPE_CHECKING:  # z3 is loaded only when a question needs the encoding (exposure never does)
+    from .encoding import Encoding, Signature
 
 
 class QueryError(ValueError):
@@ -34,7 +37,7 @@ class QueryOptions:
 @dataclass(frozen=True)
 class ExistingPods:
     endpoint: Endpoint
-    groups: dict[Signature, tuple[int, ...]]  # signature -> Cluster.pods indexes
+    groups: "dict[Signature, tuple[int, ...]]"  # signature -> Cluster.pods indexes
 
 
 @dataclass(frozen=True)
@@ -53,20 +56,23 @@ Resolved = ExistingPods | External | Hypothetical
 class Engine:
     def __init__(self, cluster: Cluster, compiled: CompiledPolicies,
                  reachability: Reachability | None = None, locator=None,
-                 options: QueryOptions = QueryOptions()) -> None:
+                 options: QueryOptions = QueryOptions(), edge: tuple | None = None) -> None:
         self.cluster = cluster
         self.compiled = compiled
         self.reachability = reachability
         self.locator = locator
         self.options = options
+        self.edge = edge  # routes from outside (analyzer.engine.edge.Reached), None: not computed yet
 
     @classmethod
     def from_analysis(cls, analysis: Analysis, options: QueryOptions = QueryOptions()) -> "Engine":
         r = analysis.reachability
-        return cls(analysis.cluster, r.compiled, r, analysis.locator, options)
+        return cls(analysis.cluster, r.compiled, r, analysis.locator, options, analysis.edge)
 
     @cached_property
-    def encoding(self) -> Encoding:
+    def encoding(self) -> "Encoding":
+        from .encoding import Encoding
+
         return Encoding(self.cluster, self.compiled)
 
     def line(self, ref) -> int | None:

@@ -75,7 +75,7 @@ def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
     cache: dict = {}
     routes_of: dict[str, list[Reached]] = {}
     dead: list[Reached] = []
-    for reached in edge_routes(reach)[0]:
+    for reached in engine.edge if engine.edge is not None else edge_routes(reach)[0]:
         if reached.admitted:
             routes_of.setdefault(reached.route.workload, []).append(reached)
         else:
