@@ -353,3 +353,8 @@ def test_a_kustomization_file_named_with_the_manifests_is_a_note_not_a_warning(p
     result = run("list", "web.yml", "kustomization.yml")
     assert result.exit_code == 0 and "KR003" not in result.stderr
     assert "kustomization.yml:1: info[KR056]: a kustomization file, not a Kubernetes object" in result.stderr
+
+
+def test_a_selection_no_pod_matches_points_to_the_new_pod_form(engine):
+    with pytest.raises(QueryError, match=r"ask about new:shop:role=db$"):
+        engine.resolve("shop:role=db")

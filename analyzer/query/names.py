@@ -77,6 +77,9 @@ def _names(cluster: Cluster, wanted: str, limit: int, namespace: str | None = No
 def hint(cluster: Cluster, e: Endpoint) -> str:
     """``; did you mean a, b or c?`` or the empty string."""
     near = did_you_mean(cluster, e)
+    if not near and isinstance(e, PodSelection) and e.namespace is not None \
+            and not e.pod_selector.is_empty:  # labels a policy expects, on no pod yet
+        return f"; for a pod that does not exist yet, ask about new:{e.namespace}:{e.pod_selector}"
     if not near:
         return ""
     return "; did you mean " + (near[0] if len(near) == 1
