@@ -202,3 +202,13 @@ def test_a_real_kubectl_renders_each_overlay_once(tmp_path):  # pragma: no cover
     a = analyze([str(root)], Options(inputs=InputOptions(render=True)))
     names = sorted(f"{p.namespace}/{p.name}" for p in a.cluster.policies)
     assert names == ["dev/deny", "prod/deny"] and not a.has_errors
+
+
+def test_helm_output_is_split_into_the_templates_it_came_from_subcharts_included():
+    from analyzer.inputs.render import split_by_source
+
+    out = ("---\n# Source: app/templates/a.yaml\nkind: A\n---\n# Source: app/charts/db/templates/np.yaml\n"
+           "kind: B\n---\n# Source: app/templates/a.yaml\nkind: C\n")
+    parts = dict(split_by_source(out, "deploy/app-chart"))
+    assert list(parts) == ["deploy/app-chart/templates/a.yaml", "deploy/app-chart/charts/db/templates/np.yaml"]
+    assert parts["deploy/app-chart/templates/a.yaml"].count("---") == 2  # both documents of a.yaml
