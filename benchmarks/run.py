@@ -99,6 +99,7 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("medium", "exposure"): Target(seconds=10),
     ("medium", "check"): Target(seconds=10),
     ("medium", "audit"): Target(seconds=15),  # issue #15: at most 3x list (~5 s)
+    ("medium", "lint"): Target(seconds=10),  # issue #13: at most 2x list (~5 s)
     ("large", "list"): Target(seconds=60, rss_mib=4096),
     ("xlarge", "list"): Target(seconds=15, rss_mib=2048),
     ("medium", "query"): Target(ms=100),
@@ -369,6 +370,9 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path,
                      [*kreach, "audit", d, "--format", "json", "-o", os.devnull]))
         cmds.append(("audit-html DIR --format html -o /dev/null",
                      [*kreach, "audit", d, "--format", "html", "-o", os.devnull]))
+    if "lint" in available:  # findings exit 1; --exit-zero keeps the run "ok"
+        cmds.append(("lint DIR --format json -o /dev/null",
+                     [*kreach, "lint", d, "--format", "json", "-o", os.devnull, "--exit-zero"]))
     if "can" in available:
         src, dst, port = probe_pair(manifests)
         cmds.append((f"can {src} {dst} DIR --port {port}",
