@@ -4,8 +4,9 @@
   empty ``podSelector``, or no ``from``/``to`` at all);
 * ingress from the whole IPv4 or IPv6 space to workloads that are not edge workloads (no
   ``LoadBalancer`` or ``NodePort`` Service selects them, and settings do not name them);
-* the "temporary debug hole": a rule with neither peers nor ports, or with every-pod peers and
-  no ports — everything, on every port.
+* the "temporary debug hole": an ingress rule with neither peers nor ports, or with every-pod
+  peers and no ports — everything, on every port (KRL303, an error). The same in an egress rule
+  (``egress: [{}]``) is often a deliberate "egress is not restricted" and is KRL301.
 """
 
 from __future__ import annotations
@@ -49,11 +50,15 @@ def _whole_cluster(ctx: LintContext, p: NetworkPolicy, rule: Rule) -> Iterator[F
     if not wide:
         return
     where = ctx.rule_source(ref) if wide[0] is None else ctx.peer_source(p, rule, wide[0])
-    if rule.ports is None:
+    if rule.ports is None and rule.direction == INGRESS:
         yield ctx.finding("KRL303", f"{ref} allows {everything} on every port ({side} "
                           f"{'is absent' if rule.peers is None else 'matches every pod'}, no "
                           f"ports); if this is a temporary debug opening, remove it",
                           where, policy=p, rule=ref)
+    elif rule.ports is None:  # egress to everything: often deliberate, still worth a look
+        yield ctx.finding("KRL301", f"{ref}: {side} {everything} on every port (no peers or "
+                          f"ports); name the destinations that are needed", where, policy=p,
+                          rule=ref)
     else:
         yield ctx.finding("KRL301", f"{ref}: {side} {everything} (a {{}}-like peer); "
                           f"name the peers that need it", where, policy=p, rule=ref)

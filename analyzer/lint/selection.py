@@ -14,7 +14,8 @@ from ..engine.compile import PodPeer
 from ..model.cluster import NAME_LABEL, NetworkPolicy, Rule
 from ..model.selectors import LabelSelector
 from ..query.feasibility import satisfy
-from .context import LintContext
+from ..engine.classes import iter_bits
+from .context import LintContext, name_list
 from .findings import Finding, HypotheticalPod
 
 
@@ -33,7 +34,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                 pod = HypotheticalPod(p.namespace, tuple(sorted(labels.items())))
                 yield ctx.finding("KRL201", f"NetworkPolicy {p.id}: podSelector "
                                   f"{p.pod_selector} selects no pod in the input; it would "
-                                  f"select {pod}",
+                                  f"select {pod}{_elsewhere(ctx, p)}",
                                   ctx.at(p.source, "spec", "podSelector"), policy=p,
                                   hypothetical=pod)
         elif sel & hn:
@@ -43,6 +44,19 @@ def check(ctx: LintContext) -> Iterator[Finding]:
                               f"implementation-defined", p.source, policy=p)
         for rule in p.ingress + p.egress:
             yield from _dangling(ctx, p, rule)
+
+
+def _elsewhere(ctx: LintContext, p: NetworkPolicy) -> str:
+    """A hint when the policy's namespace holds no pod but others hold pods it would select
+    (a placeholder namespace, or a kustomize namespace not applied)."""
+    if ctx.index.ns_mask.get(p.namespace, 0):
+        return ""
+    hit = ctx.index.pod_selector_bits(p.pod_selector)
+    namespaces = sorted({ctx.index.classes[c].namespace for c in iter_bits(hit)})
+    if not namespaces:
+        return ""
+    return (f" (namespace {p.namespace} has no pods in the input; matching pods are in "
+            f"{name_list(namespaces)})")
 
 
 def _dangling(ctx: LintContext, p: NetworkPolicy, rule: Rule) -> Iterator[Finding]:
