@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Sequence
 
 if TYPE_CHECKING:  # networkx is imported only when a graph is built
+    from .inputs.loading import ParseCache
     import networkx as nx
 
     from .engine.graph import ConnectivityView
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # networkx is imported only when a graph is built
 from .diagnostics import Diagnostic, Severity, has_errors, sort_key
 from .engine.evaluate import Reachability, evaluate
 from .inputs.limits import Limits
-from .inputs.loading import Locator, load_paths, with_namespace
+from .inputs.loading import LoadResult, Locator, load_paths, with_namespace
 from .inputs.options import InputOptions
 from .model.cluster import Cluster, build_cluster
 
@@ -70,15 +71,44 @@ class Analysis:
 
 
 def analyze(paths: Sequence[str], options: Options = Options(), *,
-            stdin_text: str | bytes | None = None) -> Analysis:
+            stdin_text: str | bytes | None = None, rev: str | None = None,
+            shared: "ParseCache | None" = None) -> Analysis:
+    """Analyse the manifests under ``paths``: as they are on disk, or with ``rev`` as they are at
+    that git revision (read from the repository of the working directory; raises
+    :class:`~analyzer.inputs.git.GitError` when it cannot be read). ``shared`` shares parsed
+    files between the analyses of one run (two revisions of one repository)."""
     limits = options.limits or Limits.from_env()
     cache = None
-    if options.cache:
+    if options.cache and shared is None:
         from .inputs.cache import DocumentCache
 
         cache = DocumentCache.from_env()
-    loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
-                        exclude=options.exclude, limits=limits, cache=cache)
+    if rev is not None:
+        from .inputs.git import read_revision
+
+        loaded = read_revision(paths, rev, shared=shared, inputs=options.inputs,
+                               exclude=options.exclude, limits=limits)
+    else:
+        loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
+                            exclude=options.exclude, limits=limits, cache=cache, shared=shared)
+    return analyze_loaded(loaded, options, cache)
+
+
+def analyze_texts(named: Sequence[tuple[str, str]], options: Options = Options(), *,
+                  shared: "ParseCache | None" = None) -> Analysis:
+    """Analyse manifests already in memory: ``(name, text)`` pairs, where ``name`` is what
+    locations will say (a file name, ``REV:path``, ...)."""
+    from .inputs.loading import load_texts
+
+    loaded = load_texts(named, shared, inputs=options.inputs,
+                        limits=options.limits or Limits.from_env())
+    return analyze_loaded(loaded, options)
+
+
+def analyze_loaded(loaded: LoadResult, options: Options = Options(), cache=None) -> Analysis:
+    """Validate, model and evaluate what a loader read (any loader producing a LoadResult);
+    ``cache``: the on-disk document cache the loader used, if any."""
+    limits = options.limits or Limits.from_env()
     from .inputs.validation import validate_manifests
 
     manifests = loaded.manifests
@@ -136,4 +166,4 @@ def one_sided(cluster: Cluster, skipped: bool = False) -> tuple[Diagnostic, ...]
     return ()
 
 
-__all__ = ["Analysis", "InputOptions", "Options", "analyze", "Severity"]
+__all__ = ["Analysis", "InputOptions", "Options", "analyze", "analyze_loaded", "analyze_texts", "Severity"]

@@ -14,6 +14,9 @@ docs the usual way:
   kreach from another program is skipped). A block that changes directory is skipped.
 * ```` ```python ```` block: executed in the repository root; a ``test_*`` function it defines
   that takes ``kreach_cluster`` is called with the demo cluster.
+* ``<!-- example: workflow -->`` right before a ```` ```yaml ```` block (a CI workflow): each
+  ``run: kreach ...`` line is run, with every ``${{ ... }}`` expression replaced by ``HEAD``
+  (so ``--base ${{ github.event.pull_request.base.sha }}`` compares with the checkout's HEAD).
 * ``<!-- example: CMD -->`` right before a plain ```` ``` ```` block: the block is the output of
   ``kreach CMD`` (with the same ``...`` rules). ``<!-- example: skip REASON -->`` skips the next
   block. A command may end in ``# exit N`` to expect that exit code; otherwise 0 or 1 is
@@ -103,6 +106,9 @@ def examples(page: Path) -> list[Example]:
         if lang == "python":
             found.append(Example(page, first, "python", source="\n".join(body)))
             continue
+        if marker == "workflow" and lang in ("yaml", "yml"):
+            found += _workflow(page, first, body)
+            continue
         if marker is not None and lang == "":
             argv, _ = _kreach_argv("kreach " + marker)
             found.append(Example(page, first - 1, "command", argv or [], body,
@@ -121,6 +127,23 @@ def examples(page: Path) -> list[Example]:
                     found.append(Example(page, first + n, "command", argv, None, _exit_codes(ln),
                                      re.sub(r"^\s*kreach\s+", "", ln)))
     return found
+
+
+_RUN = re.compile(r"^\s*(?:-\s+)?run:\s*(kreach\s.*)$")
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+
+
+def _workflow(page: Path, first: int, body: list[str]) -> list[Example]:
+    """The kreach steps of a CI workflow, with its ``${{ }}`` expressions replaced by HEAD."""
+    out = []
+    for n, ln in enumerate(body):
+        m = _RUN.match(ln)
+        if m:
+            command = _EXPRESSION.sub("HEAD", m.group(1))
+            argv, why = _kreach_argv(command)
+            out.append(Example(page, first + n, "command", argv or [], None, _exit_codes(command),
+                               command, skip=why if argv is None else None))
+    return out
 
 
 def _exit_codes(command: str) -> tuple[int, ...]:

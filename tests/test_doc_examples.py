@@ -58,6 +58,12 @@ def test_the_harness_finds_stale_output_and_honours_ellipses(tmp_path):
         (11, ["can", "a", "b"], ["yes: a -> b"], (0, 1), None),
         (17, [], None, (0, 1), "needs kubectl"),
     ]
+    workflow = tmp_path / "ci.md"
+    workflow.write_text("<!-- example: workflow -->\n```yaml\nsteps:\n  - run: pip install kreach\n"
+                        "  - run: kreach diff --base ${{ github.event.pull_request.base.sha }} -f md"
+                        "  # exit 1\n```\n")
+    assert [(e.line, e.argv, e.exit_codes) for e in examples(workflow)] == [
+        (5, ["diff", "--base", "HEAD", "-f", "md"], (1,))]
     assert matches(["first", "...", "last"], "first\nx\ny\nlast\n")
     assert matches(["a (...:3) b"], "a (f.yaml:3) b\n")
     assert not matches(["a (...:3) b"], "a (f.yaml:4) b\n")

@@ -577,7 +577,7 @@ def test_garbage_anywhere_never_raises_and_the_predicate_agrees_with_jsonschema(
 def _read_policy_as_a_model_builder_would(body: dict) -> None:
     """Reads every interpreted field trusting its type; raises if validation let garbage by."""
     meta = body["metadata"]
-    assert isinstance(meta["name"], str) and meta.get("namespace", "") + ""
+    assert isinstance(meta["name"], str) and isinstance(meta.get("namespace", ""), str)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in meta.get("labels", {}).items())
     spec = body.get("spec", {})
     selectors = [spec.get("podSelector", {})]

@@ -43,6 +43,7 @@ class CheckOptions:
     allow_partial: bool = False  # accept manifests some of whose policies were left out
     namespace: str | None = None  # of manifests that name none (kubectl -n)
     exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
+    rev: str | None = None  # read the manifests at this git revision (the assertions as they are)
 
 
 class Unresolved(Exception):
@@ -113,6 +114,11 @@ def _located(file: AssertionFile, diags: tuple[Diagnostic, ...],
 def open_manifests(file: AssertionFile, options: CheckOptions = CheckOptions()
                    ) -> tuple["Checker | None", tuple[Diagnostic, ...]]:
     """Analyse the manifests an assertion file names; None when nothing usable was read."""
+    if options.rev is not None:  # GitError when the revision cannot be read
+        analysis = analyze(list(file.manifests), Options(
+            k8s_version=options.k8s_version, schema=options.schema, namespace=options.namespace,
+            exclude=options.exclude), rev=options.rev)
+        return (None if analysis.is_empty else Checker(analysis, options)), analysis.diagnostics
     files, missing = discover(file.manifests, options.exclude)
     this = os.path.abspath(file.path)
     # "manifests: [.]" holds the assertion file itself, and a directory may hold others

@@ -149,6 +149,8 @@ SCHEMA = typer.Option(None, "--schema/--no-schema", help="Validate objects again
 K8S = typer.Option(None, "--k8s-version", metavar="X.Y", help="Kubernetes version of the schemas (default: latest).")
 STRICT = typer.Option(None, "--strict/--no-strict", help="Exit 2 if any input error was found.")
 OUTPUT = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+REV = typer.Option(None, "--rev", metavar="REV",
+                   help="Read the paths as they are at git revision REV (no checkout).")
 
 
 @dataclass(frozen=True)
@@ -164,28 +166,41 @@ class InputFlags:
     verbose: bool = False
     inputs: Any = None  # InputOptions: Terraform variables, Helm/Kustomize rendering
     no_cache: bool = False  # --no-cache on the command itself (kreach --no-cache CMD works for all)
+    rev: str | None = None  # read the paths at this git revision
 
 
-def load_input(paths, flags: InputFlags, settings, level: str = "workload"):
-    """Read and analyse ``paths`` with flags over [tool.kreach] over defaults; report the
-    diagnostics; exit 2 when nothing usable was read or --strict meets an error."""
-    from ..analysis import Options, analyze
+def load_input(paths, flags: InputFlags, settings, level: str = "workload", shared=None):
+    """Read and analyse ``paths`` (at ``flags.rev`` when given) with flags over [tool.kreach]
+    over defaults; report the diagnostics; exit 2 when the input cannot be read at all (an
+    unknown revision, say). ``shared`` shares parsed files between two loads (kreach diff)."""
+    from ..analysis import analyze
+    from ..inputs.git import GitError
 
     paths = list(paths or ["."])
-    exclude = tuple(flags.exclude or ()) + tuple(settings.get("exclude", ()))
-    options = Options(level=level, k8s_version=_pick(flags.k8s_version, settings, "k8s-version", None),
-                      schema=_pick(flags.schema, settings, "schema", True),
-                      namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude,
-                      cache=not _NO_CACHE and not flags.no_cache and bool(settings.get("cache", True)),
-                      **({"inputs": flags.inputs} if flags.inputs is not None else {}))
+    options = analysis_options(flags, settings, level)
+    if flags.rev is not None and "-" in paths:
+        typer.echo("kreach: error: standard input cannot be read at a git revision (--rev)", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     stdin_text = read_stdin(paths)
     try:
-        analysis = analyze(paths, options, stdin_text=stdin_text)
-    except ValueError as e:  # e.g. an unsupported --k8s-version
+        analysis = analyze(paths, options, stdin_text=stdin_text, rev=flags.rev, shared=shared)
+    except (ValueError, GitError) as e:  # e.g. an unsupported --k8s-version, an unknown revision
         typer.echo(f"kreach: error: {e}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     _report(analysis.diagnostics, flags.quiet, flags.verbose)
     return analysis
+
+
+def analysis_options(flags: InputFlags, settings, level: str = "workload"):
+    """The library's Options from the flags, over [tool.kreach], over the defaults."""
+    from ..analysis import Options
+
+    exclude = tuple(flags.exclude or ()) + tuple(settings.get("exclude", ()))
+    return Options(level=level, k8s_version=_pick(flags.k8s_version, settings, "k8s-version", None),
+                   schema=_pick(flags.schema, settings, "schema", True),
+                   namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude,
+                   cache=not _NO_CACHE and not flags.no_cache and bool(settings.get("cache", True)),
+                   **({"inputs": flags.inputs} if flags.inputs is not None else {}))
 
 
 def must_have_input(analysis, flags: InputFlags, settings) -> None:
@@ -256,3 +271,4 @@ from . import compare as _compare  # noqa: E402,F401
 from . import audit as _audit  # noqa: E402,F401
 from .check import register as _register_check
 _register_check(app)
+from . import diff as _diff  # noqa: E402,F401

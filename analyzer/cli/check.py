@@ -8,13 +8,14 @@ that leave nothing to analyse, or an answer the solver could not give).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import (EXCLUDE, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, VERBOSE, _pick, _report, _settings,
+from .app import (REV, EXCLUDE, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, VERBOSE, _pick, _report, _settings,
                   check_timeout, setting_format, timeout_seconds)
 from .io import emit
 
@@ -60,6 +61,11 @@ def check(
     k8s_version: Optional[str] = K8S,
     namespace: Optional[str] = NAMESPACE,
     exclude: Optional[List[str]] = EXCLUDE,
+    rev: Optional[str] = REV,
+    base: Optional[str] = typer.Option(
+        None, "--base", metavar="REV",
+        help="Also run the assertions on the manifests at git revision REV and report apart the "
+             "ones this change breaks (exit 1 only for those) from those already failing."),
     strict: Optional[bool] = typer.Option(None, "--strict/--no-strict",
                                           help="Exit 2 if any input error was found."),
     allow_partial: Optional[bool] = typer.Option(
@@ -74,6 +80,7 @@ def check(
     Fails closed: when any policy in the manifests was left out of the analysis, the answers may
     be wrong for the cluster, and the run exits 2 unless --allow-partial."""
     from ..assertions import CheckOptions, CheckReport, check_file, find_assertion_file
+    from ..inputs.git import GitError
     from ..writers.check_formats import render_check
 
     settings = _settings()  # flags win over [tool.kreach], which wins over the defaults
@@ -83,7 +90,8 @@ def check(
                            k8s_version=_pick(k8s_version, settings, "k8s-version", None),
                            namespace=_pick(namespace, settings, "namespace", None),
                            exclude=tuple(exclude or ()) + tuple(settings.get("exclude", ())),
-                           allow_partial=_pick(allow_partial, settings, "allow-partial", False))
+                           allow_partial=_pick(allow_partial, settings, "allow-partial", False),
+                           rev=rev)
     if file is None:
         found = find_assertion_file(".")
         path, diags = found.path, found.diagnostics
@@ -94,16 +102,47 @@ def check(
     else:
         try:
             report = check_file(path, options)
-        except ValueError as e:  # e.g. an unsupported --k8s-version
+            base_report = check_file(path, replace(options, rev=base)) if base else None
+        except (ValueError, GitError) as e:  # an unsupported --k8s-version, an unknown revision
             typer.echo(f"kreach: error: {e}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT)
         report = CheckReport(report.file, report.manifests, report.results,
                              tuple(diags) + report.diagnostics)
     if fmt not in (CheckFormat.github, CheckFormat.sarif, CheckFormat.json):  # those carry them
         _report(report.diagnostics, quiet, verbose)
-    emit(render_check(report, fmt.value), output)
     code = exit_code(report, strict=_pick(strict, settings, "strict", False))
+    if base is None or path is None:
+        emit(render_check(report, fmt.value), output)
+    else:
+        code = _against_base(report, base_report, base, fmt, output, code)
     raise typer.Exit(EXIT_OK if exit_zero and code == EXIT_FAILED else code)
+
+
+def _against_base(report, base_report, base: str, fmt: CheckFormat, output, code: int) -> int:
+    """Write the report with the comparison to ``base``; the exit code: 2 for bad input on
+    this side, 1 when the change breaks an assertion, else 0 (failures the base revision
+    already had are reported, and do not fail the run)."""
+    import json
+
+    from ..diff.assertions import compare_checks
+    from ..writers import check_base, check_json
+    from ..writers.check_formats import render_check
+
+    comparison = compare_checks(base, base_report, report)
+    if fmt is CheckFormat.json:
+        doc = check_json.to_json(report)
+        doc["base"] = check_base.to_json(comparison)
+        emit(json.dumps(doc, indent=2) + "\n", output)
+    elif fmt is CheckFormat.text:
+        emit(render_check(report, "text") + check_base.render_text(comparison), output)
+    else:
+        emit(render_check(report, fmt.value), output)
+    # the base revision's own input problems are not this change's: shown, never fatal (an
+    # assertion it could not run counts as not passing there)
+    _report(tuple(d for d in base_report.diagnostics if d.severity.value == "error"), True, False)
+    if code == EXIT_BAD_INPUT:
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED if comparison.breaks_something else EXIT_OK
 
 
 def register(app: typer.Typer) -> None:

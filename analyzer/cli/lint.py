@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS,
+from .app import (REV, EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS,
                   QUIET, SCHEMA, STRICT, VERBOSE, InputFlags, _report, _settings, app, load_input,
                   must_have_input, setting_format)
 from .io import emit
@@ -59,7 +59,7 @@ def lint_(
     k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA,
     namespace: Optional[str] = NAMESPACE,
-    exclude: Optional[List[str]] = EXCLUDE,
+    exclude: Optional[List[str]] = EXCLUDE, rev: Optional[str] = REV,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
 ) -> None:
@@ -77,7 +77,7 @@ def lint_(
     if any(d.severity is Severity.ERROR for d in cfg_diags):
         raise typer.Exit(EXIT_BAD_INPUT)
     fmt_v = fmt.value if fmt else setting_format(settings, tuple(f.value for f in LintFormat), "text")
-    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose)
+    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose, rev=rev)
     analysis = load_input(paths, flags, settings)
     if analysis.is_empty:
         must_have_input(analysis, flags, settings)

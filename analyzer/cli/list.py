@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_BAD_INPUT, EXCLUDE, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA, STRICT, VERBOSE, InputFlags,
+from .app import (REV, EXIT_BAD_INPUT, EXCLUDE, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA, STRICT, VERBOSE,
+                  InputFlags,
                   Level, ListFormat, _pick, _settings, app, load_input, must_have_input,
                   setting_format)
 from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
@@ -27,7 +28,7 @@ def list_(
     k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA,
     namespace: Optional[str] = NAMESPACE,
-    exclude: Optional[List[str]] = EXCLUDE,
+    exclude: Optional[List[str]] = EXCLUDE, rev: Optional[str] = REV,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
@@ -44,7 +45,8 @@ def list_(
     level_v = _pick(level.value if level else None, settings, "level", "workload")
     fmt_v = fmt.value if fmt else setting_format(settings, tuple(f.value for f in ListFormat), "txt")
     flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose,
-                       input_options(var, var_file, render_, helm_values), no_cache=no_cache)
+                       input_options(var, var_file, render_, helm_values), no_cache=no_cache,
+                       rev=rev)
     analysis = load_input(paths, flags, settings, level_v)
     from ..writers.svg_writer import WriterUnavailable
 

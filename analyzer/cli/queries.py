@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (check_timeout, timeout_seconds, EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
+from .app import (REV, check_timeout, timeout_seconds, EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
                   SCHEMA, VERBOSE, InputFlags, _pick, _settings, app, load_input, must_have_input,
                   setting_format)
 from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
@@ -100,7 +100,7 @@ def can_(
     k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA,
     namespace: Optional[str] = NAMESPACE,
-    exclude: Optional[List[str]] = EXCLUDE,
+    exclude: Optional[List[str]] = EXCLUDE, rev: Optional[str] = REV,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
@@ -113,7 +113,7 @@ def can_(
 
     _check_endpoints(paths, src, dst)
     settings = _settings()
-    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
+    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude, rev=rev,
                                                     quiet=quiet, verbose=verbose,
                                inputs=input_options(var, var_file, render_, helm_values)), settings)
     engine = _engine(analysis, timeout, settings)
@@ -162,13 +162,13 @@ def who_can_reach_(
     fmt: Optional[VerdictFormat] = _FORMAT,
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
-    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    exclude: Optional[List[str]] = EXCLUDE, rev: Optional[str] = REV, quiet: bool = QUIET, verbose: bool = VERBOSE,
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
     render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Every workload, address range and not-yet-existing pod that can reach DST."""
     _peers_command(dst, paths, port, fmt, output, timeout,
-                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose,
+                   InputFlags(k8s_version, schema, namespace, exclude, rev=rev, quiet=quiet, verbose=verbose,
                                inputs=input_options(var, var_file, render_, helm_values)), "to")
 
 
@@ -180,13 +180,13 @@ def reachable_from_(
     fmt: Optional[VerdictFormat] = _FORMAT,
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
-    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    exclude: Optional[List[str]] = EXCLUDE, rev: Optional[str] = REV, quiet: bool = QUIET, verbose: bool = VERBOSE,
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
     render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Every workload, address range and not-yet-existing pod SRC can reach."""
     _peers_command(src, paths, port, fmt, output, timeout,
-                   InputFlags(k8s_version, schema, namespace, exclude, quiet=quiet, verbose=verbose,
+                   InputFlags(k8s_version, schema, namespace, exclude, rev=rev, quiet=quiet, verbose=verbose,
                                inputs=input_options(var, var_file, render_, helm_values)), "from")
 
 
@@ -213,7 +213,7 @@ def exposure_(
     fmt: Optional[VerdictFormat] = _FORMAT,
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
-    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    exclude: Optional[List[str]] = EXCLUDE, rev: Optional[str] = REV, quiet: bool = QUIET, verbose: bool = VERBOSE,
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
     render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
@@ -221,7 +221,7 @@ def exposure_(
     from ..query.exposure import DIRECTIONS, exposure
 
     settings = _settings()
-    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
+    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude, rev=rev,
                                                     quiet=quiet, verbose=verbose,
                                inputs=input_options(var, var_file, render_, helm_values)), settings)
     if not analysis.cluster.pods:  # "no exposure found" would read as a result; it is not one
@@ -246,7 +246,7 @@ def isolated_(
     fmt: Optional[VerdictFormat] = _FORMAT,
     output: Optional[Path] = OUTPUT, timeout: Optional[float] = _TIMEOUT, k8s_version: Optional[str] = K8S,
     schema: Optional[bool] = SCHEMA, namespace: Optional[str] = NAMESPACE,
-    exclude: Optional[List[str]] = EXCLUDE, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    exclude: Optional[List[str]] = EXCLUDE, rev: Optional[str] = REV, quiet: bool = QUIET, verbose: bool = VERBOSE,
     var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
     render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
@@ -256,7 +256,7 @@ def isolated_(
     from ..query.verdict import Answer
 
     settings = _settings()
-    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude,
+    analysis = _analyze_for_query(paths, InputFlags(k8s_version, schema, namespace, exclude, rev=rev,
                                                     quiet=quiet, verbose=verbose,
                                inputs=input_options(var, var_file, render_, helm_values)), settings)
     engine = _engine(analysis, timeout, settings)

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import yaml
@@ -318,6 +318,16 @@ class Locator:
         """Lines of an object another reader built: its field paths -> lines."""
         self._pinned[(source.file, source.doc)] = lines
 
+    def adopt(self, other: "Locator", other_file: str, file: str) -> None:
+        """Take what ``other`` knows of ``other_file`` as what this locator knows of ``file``
+        (the same text read under another name: the same file at another git revision)."""
+        if other_file in other._chunks:
+            self._chunks[file] = other._chunks[other_file]
+        for table, own in ((other._nodes, self._nodes), (other._pinned, self._pinned)):
+            for (f, doc), value in list(table.items()):
+                if f == other_file:
+                    own[(file, doc)] = value
+
     def line(self, source: SourceRef, path: Sequence[str | int] = ()) -> int:
         """Line of the node at ``path`` inside the document of ``source`` (or the closest
         ancestor that exists); falls back to ``source.line``."""
@@ -553,20 +563,22 @@ def split_documents(text: str) -> list[Chunk]:
 
 def load_paths(paths: Sequence[str], stdin_text: str | bytes | None = None,
                inputs: InputOptions | None = None, exclude: Sequence[str] = (),
-               limits: Limits | None = None, cache: Any = None) -> LoadResult:
+               limits: Limits | None = None, cache: Any = None,
+               shared: "ParseCache | None" = None) -> LoadResult:
     """Read every manifest under ``paths`` (``-`` is stdin, whose content is ``stdin_text``:
     text, or bytes decoded here as UTF-8; None when stdin could not be read); Terraform (``.tf``,
     plan and state JSON), charts and kustomizations as ``inputs`` says; directory walks leave
     out what matches a glob of ``exclude``; within ``limits`` (default: :meth:`Limits.from_env`).
     With a :class:`~analyzer.inputs.cache.DocumentCache`, a YAML file read before with the same
-    text and options is not parsed again."""
+    text and options is not parsed again. With ``shared``, a text already parsed in this run
+    under another name (the same file at another git revision) is not parsed again either."""
     limits = limits or Limits.from_env()
     locator = Locator()
     inputs = inputs or InputOptions()
     files, diags = discover(paths, exclude)
     manifests: list[Manifest] = []
     keys: dict[str, str] = {}
-    for item in _load_files(files, stdin_text, locator, inputs, limits, (cache, keys)):
+    for item in _load_files(files, stdin_text, locator, inputs, limits, (cache, keys, shared)):
         (manifests if isinstance(item, Manifest) else diags).append(item)
     if files and not manifests and not any(d.code == "KR005" for d in diags):
         where = ", ".join(paths) if paths else "the input"
@@ -587,7 +599,7 @@ _SAYS_WHY_EMPTY = frozenset({"KR704", "KR720", "KR721", "KR722", "KR723"})
 
 def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locator,
                 inputs: InputOptions, limits: Limits,
-                cache: tuple[Any, dict] = (None, {})) -> Iterator[Manifest | Diagnostic]:
+                cache: tuple[Any, ...] = (None, {})) -> Iterator[Manifest | Diagnostic]:
     """Each file by its kind: directories found by discover are charts or kustomizations;
     ``.tf`` files are read together, one Terraform module per directory."""
     templated: list[Diagnostic] = []
@@ -603,7 +615,7 @@ def _load_files(files: list[str], stdin_text: str | bytes | None, locator: Locat
 
 def _load_each(files: list[str], stdin_text: str | bytes | None, locator: Locator,
                inputs: InputOptions, limits: Limits,
-               cache: tuple[Any, dict] = (None, {})) -> Iterator[Manifest | Diagnostic]:
+               cache: tuple[Any, ...] = (None, {})) -> Iterator[Manifest | Diagnostic]:
     modules: dict[str, list[str]] = {}
     units = [f for f in files if f != STDIN and os.path.isdir(f)]
     if units:
@@ -688,9 +700,13 @@ class _NotUtf8(ValueError):
 
 def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
                inputs: InputOptions, limits: Limits,
-               cache: tuple[Any, dict] = (None, {})) -> Iterator[Manifest | Diagnostic]:
+               cache: tuple[Any, ...] = (None, {}), content: str | bytes | None = None
+               ) -> Iterator[Manifest | Diagnostic]:
+    """One file; ``content`` is its content when it is not on disk (a git blob), checked as
+    standard input is (size, NUL bytes, UTF-8)."""
     try:
-        text = _read_text(path, stdin_text, limits)
+        text = (_read_text(path, stdin_text, limits) if content is None
+                else _read_text(STDIN, content, limits))
     except LimitExceeded:
         yield diagnostic("KR010", SourceRef(path), detail="the file",
                          limit=limits.exceeded("max_file_bytes"), skipped="the whole file")
@@ -701,7 +717,11 @@ def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
     except (OSError, ValueError) as e:
         yield diagnostic("KR002", SourceRef(path), detail=_short(e))
         return
-    store, keys = cache
+    store, keys = cache[:2]
+    shared = cache[2] if len(cache) > 2 else None
+    if shared is not None:
+        yield from shared.load(path, text, locator, inputs, limits)
+        return
     # JSON (and Terraform's state files) are not cached: a Terraform document's objects carry
     # their field lines in the locator (pinned), which a cached run would not have
     if store is None or path.lower().endswith((".json", ".tfstate")) or \
@@ -718,6 +738,54 @@ def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
         items = list(_load_text(path, text, locator, inputs, limits))
         store.put(key, items)
     yield from items
+
+
+@dataclass
+class ParseCache:
+    """Files already parsed in this run, by their text: a file that is the same at two git
+    revisions (or in two inputs) is parsed once, and its objects relabelled with the other
+    file name. One cache serves one set of :class:`InputOptions` and :class:`Limits`."""
+
+    _entries: dict[str, tuple[str, list, "Locator"]] = field(default_factory=dict)
+    hits: int = 0
+
+    def load(self, name: str, text: str, locator: "Locator", inputs: InputOptions,
+             limits: Limits) -> list[Manifest | Diagnostic]:
+        entry = self._entries.get(text)
+        if entry is None:
+            own = Locator()
+            items = list(_load_text(name, text, own, inputs, limits))
+            self._entries[text] = entry = (name, items, own)
+        else:
+            self.hits += 1
+        first, items, own = entry
+        locator.adopt(own, first, name)
+        return items if first == name else [_renamed(item, first, name) for item in items]
+
+
+def _renamed(item: Manifest | Diagnostic, old: str, name: str) -> Manifest | Diagnostic:
+    s = item.source
+    if s is None or s.file != old:
+        return item
+    return replace(item, source=replace(s, file=name))
+
+
+def load_texts(named: Sequence[tuple[str, str | bytes]], shared: ParseCache | None = None,
+               where: str = "the input", inputs: InputOptions | None = None,
+               limits: Limits | None = None) -> LoadResult:
+    """Read manifests whose content is already in memory, each with the name its locations
+    carry (``REV:path`` for a file read from git). ``shared`` shares parses between calls."""
+    locator = Locator()
+    inputs = inputs or InputOptions()
+    limits = limits or Limits.from_env()
+    manifests: list[Manifest] = []
+    diags: list[Diagnostic] = []
+    for name, content in named:
+        for item in _load_file(name, None, locator, inputs, limits, (None, {}, shared), content):
+            (manifests if isinstance(item, Manifest) else diags).append(item)
+    if not manifests:
+        diags.append(diagnostic("KR005", None, detail=where))
+    return LoadResult(tuple(manifests), tuple(diags), locator, len(named))
 
 
 def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,

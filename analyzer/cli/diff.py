@@ -1,0 +1,95 @@
+"""``kreach diff``: which connections a change opens and closes, between two paths or two git
+revisions. Exit 0 (1 with ``--fail-on`` when such a change exists), 2 bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, STRICT,
+                  VERBOSE, InputFlags, Level, _pick, _settings, app, load_input, must_have_input)
+from .io import emit
+
+
+class DiffFormat(str, Enum):
+    txt = "txt"
+    json = "json"
+    md = "md"
+    csv = "csv"
+    github = "github"
+
+
+class FailOn(str, Enum):
+    added = "added"
+    removed = "removed"
+    changed = "changed"
+    any = "any"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"kreach: error: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command("diff", short_help="Which connections a change opens and closes (two paths or git revisions).")
+def diff_(
+    paths: Optional[List[str]] = typer.Argument(
+        None, metavar="[OLD NEW | PATH...]",
+        help="OLD NEW (two files or directories), or with --base the paths to compare (default: .)."),
+    base: Optional[str] = typer.Option(None, "--base", metavar="REV",
+                                       help="Compare the paths at git revision REV (OLD) ..."),
+    head: Optional[str] = typer.Option(None, "--head", metavar="REV",
+                                       help="... with revision REV (NEW; default: the working tree)."),
+    level: Optional[Level] = typer.Option(None, "--level", metavar="workload|pod",
+                                          help="Compare workloads (default) or pods."),
+    fmt: DiffFormat = typer.Option(DiffFormat.txt, "--format", "-f", metavar="txt|json|md|csv|github",
+                                   help="Output format."),
+    output: Optional[Path] = OUTPUT,
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", metavar="added|removed|changed|any",
+                                             help="Exit 1 when a change of this kind exists."),
+    strict: Optional[bool] = STRICT,
+    k8s_version: Optional[str] = K8S,
+    schema: Optional[bool] = SCHEMA,
+    namespace: Optional[str] = NAMESPACE,
+    exclude: Optional[List[str]] = EXCLUDE,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
+) -> None:
+    """Which connections does a change open and close? Every ordered pair whose allowed
+    connections differ between OLD and NEW, with the rules responsible on each side.
+
+    kreach diff OLD NEW, or kreach diff --base REV [--head REV] [PATH...] to read git revisions
+    straight from the repository (no checkout)."""
+    from ..diff import diff
+    from ..inputs.loading import ParseCache
+    from ..writers.diff_formats import render_diff
+
+    settings = _settings()
+    paths = list(paths or [])
+    if base is None:
+        if head is not None:
+            _fail("--head needs --base (the revision to compare it with)")
+        if len(paths) != 2 or "-" in paths:
+            _fail("give two paths, OLD and NEW, or --base REV (see kreach diff --help)")
+        old_paths, new_paths = [paths[0]], [paths[1]]
+        old_label, new_label = paths[0], paths[1]
+    else:
+        if "-" in paths:
+            _fail("standard input cannot be read at a git revision")
+        old_paths = new_paths = paths or ["."]
+        old_label, new_label = base, head or "working tree"
+    level_v = _pick(level.value if level else None, settings, "level", "workload")
+    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose)
+    shared = ParseCache()  # a file that is the same on both sides is parsed once
+    old = load_input(old_paths, replace(flags, rev=base), settings, level_v, shared=shared)
+    new = load_input(new_paths, replace(flags, rev=head), settings, level_v, shared=shared)
+    result = diff(old, new, old_label=old_label, new_label=new_label)
+    emit(render_diff(result, fmt.value), output)
+    must_have_input(old, flags, settings)
+    must_have_input(new, flags, settings)
+    if fail_on is not None and result.has(fail_on.value):
+        raise typer.Exit(EXIT_FINDINGS)
