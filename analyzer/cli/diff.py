@@ -35,7 +35,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@app.command("diff", short_help="Which connections a change opens and closes (two paths or git revisions).")
+@app.command("diff", short_help="What a change opens and closes (paths or git revisions).")
 def diff_(
     paths: Optional[List[str]] = typer.Argument(
         None, metavar="[OLD NEW | PATH...]",
