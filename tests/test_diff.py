@@ -296,3 +296,12 @@ def test_json_follows_the_schema_in_the_docs():
     doc = json.loads(kreach("diff", str(DEMO), str(ROOT / "fixtures" / "demo-pr"), "-f", "json").stdout)
     jsonschema.validate(doc, schema)
     assert {c["change"] for c in doc["changes"]} == {"added", "removed", "changed"}
+
+
+def test_the_pull_request_fixture_is_the_demo_but_for_its_two_policy_files():
+    """fixtures/demo-pr (docs/diff.md) must follow fixtures/demo: copy a changed demo file over."""
+    pr = ROOT / "fixtures" / "demo-pr"
+    demo = {p.name for p in DEMO.glob("*.yaml") if p.name != "kreach.yaml"}
+    assert {p.name for p in pr.glob("*.yaml")} == demo
+    changed = {n for n in demo if (DEMO / n).read_text() != (pr / n).read_text()}
+    assert changed == {"policies-shop.yaml", "policies-payments.yaml"}
