@@ -12,6 +12,7 @@ import typer
 
 from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, STRICT,
                   VERBOSE, InputFlags, Level, _pick, _settings, app, load_input, must_have_input)
+from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
 from .io import emit
 
 
@@ -58,6 +59,12 @@ def diff_(
     exclude: Optional[List[str]] = EXCLUDE,
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
+    plan: Optional[Path] = typer.Option(
+        None, "--plan", metavar="PLAN.json",
+        help="Compare what a Terraform plan changes: its prior state (OLD) with its planned "
+             "state (NEW), from terraform show -json."),
+    var: Optional[List[str]] = VARS, var_file: Optional[List[str]] = VAR_FILES,
+    render_: bool = RENDER, helm_values: Optional[List[str]] = HELM_VALUES,
 ) -> None:
     """Which connections does a change open and close? Every ordered pair whose allowed
     connections differ between OLD and NEW, with the rules responsible on each side.
@@ -70,6 +77,26 @@ def diff_(
 
     settings = _settings()
     paths = list(paths or [])
+    inputs = input_options(var, var_file, render_, helm_values)
+    if plan is None and base is None and len(paths) == 2 and paths[0] == paths[1] \
+            and paths[0].lower().endswith(".json"):
+        plan, paths = Path(paths[0]), []  # one plan as both sides: what it changes
+    if plan is not None:
+        if paths or base is not None or head is not None:
+            _fail("--plan compares the two states of one plan: give no other paths or revisions")
+        level_v = _pick(level.value if level else None, settings, "level", "workload")
+        flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose, inputs)
+        old = load_input([str(plan)], replace(flags, inputs=replace(inputs, plan_side="prior")),
+                         settings, level_v)
+        new = load_input([str(plan)], flags, settings, level_v)
+        result = diff(old, new, old_label=f"{plan} (prior state)", new_label=f"{plan} (planned)")
+        emit(render_diff(result, fmt.value), output)
+        if not old.is_empty or old.has_errors:  # a plan that creates everything has no "before"
+            must_have_input(old, flags, settings)
+        must_have_input(new, flags, settings)
+        if fail_on is not None and result.has(fail_on.value):
+            raise typer.Exit(EXIT_FINDINGS)
+        return
     if base is None:
         if head is not None:
             _fail("--head needs --base (the revision to compare it with)")
@@ -83,7 +110,7 @@ def diff_(
         old_paths = new_paths = paths or ["."]
         old_label, new_label = base, head or "working tree"
     level_v = _pick(level.value if level else None, settings, "level", "workload")
-    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose)
+    flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose, inputs)
     shared = ParseCache()  # a file that is the same on both sides is parsed once
     old = load_input(old_paths, replace(flags, rev=base), settings, level_v, shared=shared)
     new = load_input(new_paths, replace(flags, rev=head), settings, level_v, shared=shared)

@@ -780,8 +780,24 @@ def load_texts(named: Sequence[tuple[str, str | bytes]], shared: ParseCache | No
     limits = limits or Limits.from_env()
     manifests: list[Manifest] = []
     diags: list[Diagnostic] = []
+    # .tf files are read together, one module per directory, per revision (``REV:`` prefix)
+    terraform: dict[str, dict[str, str]] = {}
     for name, content in named:
+        if name.lower().endswith(TERRAFORM_SUFFIX):
+            rev, sep, rel = name.partition(":")
+            prefix, rel = (rev + sep, rel) if sep else ("", name)
+            terraform.setdefault(prefix, {})[rel] = content.decode("utf-8-sig", "replace") \
+                if isinstance(content, bytes) else content
+            continue
         for item in _load_file(name, None, locator, inputs, limits, (None, {}, shared), content):
+            (manifests if isinstance(item, Manifest) else diags).append(item)
+    for prefix, texts in terraform.items():
+        from .hcl import Files, read_modules
+
+        modules: dict[str, list[str]] = {}
+        for rel in texts:
+            modules.setdefault(os.path.dirname(rel) or ".", []).append(rel)
+        for item in _built(read_modules(modules, inputs, Files(texts, prefix)), locator, limits):
             (manifests if isinstance(item, Manifest) else diags).append(item)
     if not manifests:
         diags.append(diagnostic("KR005", None, detail=where))
