@@ -25,7 +25,7 @@ class AuditFormat(str, Enum):
     html = "html"
 
 
-@app.command("audit", short_help="The auditor's report: coverage, exposure, lint, blast radius.")
+@app.command("audit", short_help="Auditor's report: coverage, exposure, lint, blast radius.")
 def audit_(
     paths: Optional[List[str]] = PATHS,
     fmt: Optional[AuditFormat] = typer.Option(None, "--format", "-f", metavar="text|json|md|html",

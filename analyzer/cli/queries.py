@@ -53,7 +53,7 @@ def _check_endpoints(paths: Optional[List[str]], *endpoints: str) -> None:
 
 def _analyze_for_query(paths: Optional[List[str]], flags: InputFlags, settings):
     analysis = load_input(paths, flags, settings)
-    must_have_input(analysis, InputFlags(strict=False), settings)
+    must_have_input(analysis, InputFlags(), settings)  # [tool.kreach] strict applies here too
     return analysis
 
 
