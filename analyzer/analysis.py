@@ -5,7 +5,7 @@ load -> validate -> model -> compile -> evaluate -> graph; each stage's diagnost
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Sequence
 
@@ -91,6 +91,9 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     else:
         loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
                             exclude=options.exclude, limits=limits, cache=cache, shared=shared)
+    if shared is not None:  # validate a file unchanged since the other revision once
+        loaded = replace(loaded, keys=shared.keys())
+        return analyze_loaded(loaded, options, shared.validation)
     return analyze_loaded(loaded, options, cache)
 
 

@@ -55,9 +55,12 @@ def diff(old: Analysis, new: Analysis, *, level: str | None = None,
                                   tuple(e for e in (src, dst) if e in vanished)))
 
     old_ext, new_ext = _external_sides(ov), _external_sides(nv)
+    internal = internal_old | internal_new
     for key in ov.edges.keys() | nv.edges.keys():
-        if key[0] in internal_old | internal_new and key[1] in internal_old | internal_new:
-            add(key[0], key[1], ov.edges.get(key), nv.edges.get(key))
+        if key[0] in internal and key[1] in internal:
+            a, b = ov.edges.get(key), nv.edges.get(key)
+            if a is None or b is None or a.conns != b.conns:
+                add(key[0], key[1], a, b)
     for key in old_ext.keys() | new_ext.keys():
         a_list, b_list = old_ext.get(key, []), new_ext.get(key, [])
         if _plain(a_list) == _plain(b_list):

@@ -748,6 +748,8 @@ class ParseCache:
 
     _entries: dict[str, tuple[str, list, "Locator"]] = field(default_factory=dict)
     hits: int = 0
+    names: dict[str, tuple[int, str]] = field(default_factory=dict)
+    validation: "SharedValidation" = field(default_factory=lambda: SharedValidation())
 
     def load(self, name: str, text: str, locator: "Locator", inputs: InputOptions,
              limits: Limits) -> list[Manifest | Diagnostic]:
@@ -759,8 +761,47 @@ class ParseCache:
         else:
             self.hits += 1
         first, items, own = entry
+        self.names[name] = (id(items), name)
         locator.adopt(own, first, name)
         return items if first == name else [_renamed(item, first, name) for item in items]
+
+    def keys(self) -> dict[str, tuple[int, str]]:
+        """File name -> validation key (the same for the same text under any name)."""
+        return dict(self.names)
+
+
+class SharedValidation:
+    """What validating a file's objects found, kept for the same text read under another name
+    in this run (a file unchanged between two revisions is validated once). It answers the
+    calls :func:`~analyzer.inputs.validation.validate_manifests` makes on a document cache,
+    with :meth:`ParseCache.keys` as the keys: ``key`` drops the file name from the key and
+    remembers it, ``get`` relabels the stored diagnostics with it."""
+
+    def __init__(self) -> None:
+        self._store: dict[tuple, tuple[str, Any]] = {}
+        self._file = ""
+
+    def key(self, *parts: Any) -> tuple:
+        out = []
+        for p in parts:
+            if isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], str):
+                self._file = p[1]
+                p = p[0]
+            out.append(p)
+        return tuple(out)
+
+    def get(self, key: tuple) -> Any:
+        hit = self._store.get(key)
+        if hit is None:
+            return None
+        first, outcomes = hit
+        if first == self._file:
+            return outcomes
+        return [(status, body, [_renamed(d, first, self._file) for d in found])
+                for status, body, found in outcomes]
+
+    def put(self, key: tuple, value: Any) -> None:
+        self._store[key] = (self._file, value)
 
 
 def _renamed(item: Manifest | Diagnostic, old: str, name: str) -> Manifest | Diagnostic:
