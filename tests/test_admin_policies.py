@@ -160,3 +160,22 @@ def test_an_assertion_failure_names_the_admin_rule_that_denies(tmp_path):
     result = CliRunner().invoke(app, ["check", str(tmp_path / "kreach.yaml")])
     assert result.exit_code == 1, result.stdout
     assert "denied by AdminNetworkPolicy good ingress rule #0 (priority 3)" in result.stdout
+
+
+def test_an_action_of_the_wrong_type_is_a_located_error_not_a_crash(tmp_path):
+    from analyzer import analyze
+
+    (tmp_path / "anp.yaml").write_text("""\
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: odd}
+spec:
+  priority: 1
+  subject: {namespaces: {}}
+  ingress:
+  - action: [Deny]
+    from: [{namespaces: {}}]
+""")
+    analysis = analyze([str(tmp_path)])
+    assert not analysis.cluster.admin_policies
+    assert any(d.code == "KR136" for d in analysis.diagnostics)

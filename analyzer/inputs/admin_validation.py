@@ -109,7 +109,7 @@ def check_admin(c, body: Mapping[str, Any], kind: str, name: str) -> None:
         for rule, rp in c.items(spec, direction, p):
             _known(c, rule, "rule", rp)
             action = rule.get("action")
-            if action not in ACTIONS[kind]:
+            if not isinstance(action, str) or action not in ACTIONS[kind]:
                 c.add("KR136", rp + ("action",) if "action" in rule else rp,
                       detail=f"action {action!r} is not one of {', '.join(ACTIONS[kind])}")
             peers = c.get(rule, peer_key, rp, list)
