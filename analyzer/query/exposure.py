@@ -81,6 +81,7 @@ def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
         else:
             dead.append(reached)
     findings: list[Finding] = []
+    peers = _Peers(index)
     for w in sorted(cluster.workloads, key=lambda w: w.id):
         pods = [pod_pos[id(p)] for p in by_wl.get(w.id, [])]
         if not pods:
@@ -92,7 +93,8 @@ def exposure(engine: Engine, directions: tuple[str, ...] = DIRECTIONS,
             for c in classes:
                 side.merge(opening(reach, c, direction, cache))
             _external(reach, classes, direction, side)
-            findings += _findings(w, side, direction, shown, index, reach.ip_atoms, routes_of.get(w.id, ()))
+            findings += _findings(w, side, direction, shown, index, reach.ip_atoms,
+                                  routes_of.get(w.id, ()), peers)
     floor = SEVERITIES.index(min_severity)
     findings = [f for f in findings if SEVERITIES.index(f.severity) <= floor]
     findings.sort(key=_rank)
@@ -115,7 +117,38 @@ def _external(reach, classes: list[int], direction: str, side: _Side) -> None:
                 entry[1] |= refs
 
 
-def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes) -> list[Finding]:
+class _Peers:
+    """What a selector peer class looks like in a report, worked out once per class: whether it
+    is left out (existing pods carry exactly its labels, or no pod can meet it), its
+    :class:`PeerClass` and a witness pod."""
+
+    def __init__(self, index) -> None:
+        self.index = index
+        self.names = sorted(index.ns_labels)
+        self.memo: dict[int, tuple[PeerClass, PodWitness] | None] = {}
+
+    def get(self, p: PodPeer) -> tuple[PeerClass, PodWitness] | None:
+        key = id(p)  # peers live in the compiled rules for the whole report
+        if key not in self.memo:
+            self.memo[key] = self._make(p)
+        return self.memo[key]
+
+    def _make(self, p: PodPeer) -> tuple[PeerClass, PodWitness] | None:
+        if is_exact(p) and self.index.peer_bits(p):
+            return None  # existing pods carry exactly these labels: `list` reports them
+        witness_pod = _peer_witness(p, self.index.ns_labels, self.names)
+        if witness_pod is None:
+            return None  # selectors no pod can meet: an empty class
+        kind = "namespaces" if p.pod_selector.is_empty else "pods"
+        return (PeerClass(kind, (), p.namespace, p.namespace_selector,
+                          None if p.pod_selector.is_empty else p.pod_selector), witness_pod)
+
+
+_ANY_NEW_POD = PodWitness(NEW_NAMESPACE, hypothetical=True, namespace_labels=())
+
+
+def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes,
+              peers: _Peers) -> list[Finding]:
     out: list[Finding] = []
     dst_pod = next(iter(shown.values()))
     declared = sorted({p.number for p in dst_pod.ports}) if direction == "ingress" else []
@@ -136,7 +169,7 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
 
     if side.unprotected:
         out.append(finding("high", PeerClass("unprotected"), ALL_CONNECTIONS, side.cluster_refs,
-                           _new_pod(None, {}), ()))
+                           _ANY_NEW_POD, ()))
     # external: one finding per distinct connection set, with its ranges
     by_conns: dict[ConnectionSet, tuple[list, set]] = {}
     for i, (conns, refs) in sorted(side.external.items()):
@@ -152,19 +185,15 @@ def _findings(w, side: _Side, direction: str, shown: dict, index, atoms, routes)
                            AddressWitness(address_text(example_address(ranges)))))
     if side.cluster or side.cluster_named:
         out.append(finding("high", PeerClass("cluster"), side.cluster, side.cluster_refs,
-                           _new_pod(None, {}), side.cluster_named))
+                           _ANY_NEW_POD, side.cluster_named))
     for p, (conns, refs, named) in side.classes.items():
         if conns == side.cluster and set(named) <= side.cluster_named:
             continue  # the entire cluster has as much (with admin Deny rules a class may get less)
-        if is_exact(p) and index.peer_bits(p):
-            continue  # existing pods carry exactly these labels: `list` reports them
-        witness_pod = _peer_witness(p, index.ns_labels)
-        if witness_pod is None:
-            continue  # selectors no pod can meet: an empty class
-        kind = "namespaces" if p.pod_selector.is_empty else "pods"
+        shown_as = peers.get(p)
+        if shown_as is None:
+            continue
+        peer, witness_pod = shown_as
         same_ns = p.namespace == w.namespace or names_one_namespace(p.namespace_selector) == w.namespace
-        peer = PeerClass(kind, (), p.namespace, p.namespace_selector,
-                         None if p.pod_selector.is_empty else p.pod_selector)
         severity = "low" if same_ns or not (conns or named) else "medium"
         out.append(finding(severity, peer, conns, refs, witness_pod, named))
     return out
@@ -175,14 +204,7 @@ def _refs(refs) -> tuple[RuleRef, ...]:
                                              -1 if r.index is None else r.index)))
 
 
-def _new_pod(namespace: str | None, labels: dict, ns_labels: dict | None = None) -> PodWitness:
-    if namespace is None:
-        return PodWitness(NEW_NAMESPACE, hypothetical=True, labels=tuple(sorted(labels.items())),
-                          namespace_labels=tuple(sorted((ns_labels or {}).items())))
-    return PodWitness(namespace, hypothetical=True, labels=tuple(sorted(labels.items())))
-
-
-def _peer_witness(p: PodPeer, ns_labels: dict) -> PodWitness | None:
+def _peer_witness(p: PodPeer, ns_labels: dict, names: list[str]) -> PodWitness | None:
     """A pod of class ``p``: the labels its selectors ask for, in the namespace it names, the
     first existing namespace its selector matches, or else a new namespace; None when no pod
     can meet the selectors."""
@@ -194,7 +216,7 @@ def _peer_witness(p: PodPeer, ns_labels: dict) -> PodWitness | None:
     if p.namespace is not None:
         return PodWitness(p.namespace, hypothetical=True, labels=pod_labels, absent=absent)
     sel = p.namespace_selector
-    for name in sorted(ns_labels):
+    for name in names:
         if sel.matches(ns_labels[name]):
             return PodWitness(name, hypothetical=True, labels=pod_labels, absent=absent)
     new_ns = satisfy(sel.requirements, frozenset({NAME_LABEL}),
