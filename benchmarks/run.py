@@ -24,6 +24,7 @@ Benchmarks are not tests: nothing here is collected by pytest.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -68,6 +69,7 @@ SCALES = {s.name: s for s in (
     Scale("large", 500, 67, 3, 20),
     # issue #16: the Kubernetes scalability limit (150k pods), and a namespace-heavy cluster
     Scale("xlarge", 750, 67, 3, 20),
+    Scale("namespaces-half", 10_000, 2, 1, 2),  # with "namespaces": is memory linear in namespaces?
     Scale("namespaces", 20_000, 2, 1, 2),
 )}
 
@@ -80,12 +82,15 @@ class Target:
     rss_mib: float | None = None  # peak RSS of the whole process, at most
     nca: float | None = None  # nca's median time / kreach's, at least (needs --compare-nca)
     ms: float | None = None  # in-process median per call, at most
+    # median wall time at most this many times that of another row of the same scale and run
+    ratio: tuple[str, float] | None = None  # (reference row, factor), e.g. ("list", 2)
 
     def text(self) -> str:
         parts = [f"≤ {self.seconds:g} s" if self.seconds is not None else "",
                  f"≤ {self.rss_mib:g} MiB" if self.rss_mib is not None else "",
                  f"≥ {self.nca:g}× faster than nca" if self.nca is not None else "",
-                 f"median ≤ {self.ms:g} ms" if self.ms is not None else ""]
+                 f"median ≤ {self.ms:g} ms" if self.ms is not None else "",
+                 f"≤ {self.ratio[1]:g}× `{self.ratio[0]}`" if self.ratio is not None else ""]
         return ", ".join(p for p in parts if p) or "-"
 
 
@@ -101,13 +106,21 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("medium", "audit"): Target(seconds=15),  # issue #15: at most 3x list (~5 s)
     ("medium", "lint"): Target(seconds=10),  # issue #13: at most 2x list (~5 s)
     ("large", "list"): Target(seconds=60, rss_mib=4096),
+    # issue #16, at the Kubernetes limit of 150k pods: every command within a factor of `list`
+    # measured in the same run; an unchanged re-run with the document cache at 100k pods
     ("xlarge", "list"): Target(seconds=15, rss_mib=2048),
+    ("xlarge", "exposure"): Target(ratio=("list", 2)),
+    ("xlarge", "lint"): Target(ratio=("list", 2)),
+    ("xlarge", "audit"): Target(ratio=("list", 2)),
+    ("xlarge", "diff"): Target(ratio=("list", 1.5)),
+    ("large", "list-rerun"): Target(ratio=("list-first", 0.3)),
+    ("xlarge", "query"): Target(ms=10),
     ("medium", "query"): Target(ms=100),
     ("medium", "recheck-remove"): Target(ms=100),
     ("medium", "recheck-add"): Target(ms=100),
 }
 INPROCESS_ROWS = ("load", "encode", "query", "recheck-remove", "recheck-add")
-TARGET_KINDS = {"s": "seconds", "rss": "rss_mib", "nca": "nca", "ms": "ms"}
+TARGET_KINDS = {"s": "seconds", "rss": "rss_mib", "nca": "nca", "ms": "ms", "x": "ratio"}
 
 
 def parse_target(spec: str, targets: dict[tuple[str, str], Target]) -> dict[tuple[str, str], Target]:
@@ -122,9 +135,13 @@ def parse_target(spec: str, targets: dict[tuple[str, str], Target]) -> dict[tupl
     if kind not in TARGET_KINDS:
         raise ValueError(f"--target {spec!r}: KIND must be one of {', '.join(TARGET_KINDS)}")
     try:
-        number = None if value.strip().lower() == "none" else float(value)
+        if kind == "x" and value.strip().lower() != "none":  # x=REF*FACTOR, e.g. xlarge:lint:x=list*2
+            ref, _, factor = value.partition("*")
+            number = (ref.strip(), float(factor))
+        else:
+            number = None if value.strip().lower() == "none" else float(value)
     except ValueError:
-        raise ValueError(f"--target {spec!r}: {value!r} is not a number or 'none'") from None
+        raise ValueError(f"--target {spec!r}: {value!r} is not a number, REF*FACTOR or 'none'") from None
     updated = replace(targets.get((scale, row), Target()), **{TARGET_KINDS[kind]: number})
     return {**targets, (scale, row): updated}
 
@@ -167,10 +184,22 @@ class Measurement:
     target: Target | None
     runs: list[Run] = field(default_factory=list)
     nca_seconds: float | None = None  # nca's median on the same directory, when it was timed
+    name: str = ""  # the row's name in TARGETS (default: the command's first word)
+    env: dict[str, str] = field(default_factory=dict)  # added to the environment of each run
+    fresh_dir: str = ""  # emptied before each run (the document cache of a first run)
+    cwd: str = ""  # where it runs (default: the repository root)
+    ref_seconds: float | None = None  # median of the row the target's ratio refers to
 
     @property
     def row(self) -> str:
-        return self.command.split()[0]
+        return self.name or self.command.split()[0]
+
+    @property
+    def ratio(self) -> float | None:
+        """This row's median over that of the row its target refers to."""
+        if self.ref_seconds is None or not self.ok or not self.ref_seconds:
+            return None
+        return self.median_seconds / self.ref_seconds
 
     @property
     def ok(self) -> bool:
@@ -203,19 +232,32 @@ class Measurement:
         checks = [self.median_seconds <= t.seconds if t.seconds is not None else None,
                   self.peak_rss_mib <= t.rss_mib if t.rss_mib is not None else None,
                   (self.speedup >= t.nca if self.speedup is not None else None)
-                  if t.nca is not None else None]
+                  if t.nca is not None else None,
+                  (self.ratio <= t.ratio[1] if self.ratio is not None else None)
+                  if t.ratio is not None else None]
         judged = [c for c in checks if c is not None]
         if not judged:
             return "-"  # e.g. a ratio to nca without --compare-nca
         return "pass" if all(judged) else "FAIL"
 
     def to_json(self) -> dict[str, Any]:
-        return {"scale": self.scale, "tool": self.tool, "command": self.command, "argv": self.argv,
+        return {"scale": self.scale, "tool": self.tool, "row": self.row, "command": self.command,
+                "argv": self.argv, "env": self.env, "cwd": self.cwd, "ref_seconds": self.ref_seconds,
+                "ratio": self.ratio,
                 "pods": self.pods, "policies": self.policies,
                 "target": asdict(self.target) if self.target else None,
                 "median_seconds": self.median_seconds, "peak_rss_mib": self.peak_rss_mib,
                 "nca_seconds": self.nca_seconds, "speedup_vs_nca": self.speedup,
                 "verdict": self.verdict, "runs": [asdict(r) for r in self.runs]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Measurement":
+        """Back from :meth:`to_json` (``--merge``)."""
+        t = d["target"]
+        target = Target(**{**t, "ratio": tuple(t["ratio"]) if t.get("ratio") else None}) if t else None
+        return cls(d["scale"], d["tool"], d["command"], d["argv"], d["pods"], d["policies"], target,
+                   [Run(**r) for r in d["runs"]], d.get("nca_seconds"), name=d.get("row", ""),
+                   env=d.get("env", {}), cwd=d.get("cwd", ""), ref_seconds=d.get("ref_seconds"))
 
 
 @dataclass
@@ -271,7 +313,8 @@ def ensure_cluster(cache: Path, generator: Path, label: str, scale: Scale, seed:
     generator source. Returns (manifest directory, counts including cluster-wide objects)."""
     base = cache / "clusters" / f"{label}-{scale.name}-seed{seed}"
     manifests, counts_file = base / "manifests", base / "counts.json"
-    key = {"generator": str(generator), "generator_mtime": generator.stat().st_mtime_ns,
+    # the generator's source, not its path or mtime: a checkout elsewhere reuses the same clusters
+    key = {"generator_sha256": hashlib.sha256(generator.read_bytes()).hexdigest(),
            "args": scale.generator_args(seed)}
     if counts_file.is_file():
         cached = json.loads(counts_file.read_text())
@@ -354,38 +397,143 @@ def subcommands(kreach: list[str]) -> set[str]:
     return names
 
 
-def kreach_commands(kreach: list[str], available: set[str], manifests: Path,
-                    seed: int) -> list[tuple[str, list[str]]]:
-    """(display, argv) of each command to time for one cluster directory. For ``check`` the
-    assertion file is written (untimed) next to the directory, outside it."""
+@dataclass(frozen=True)
+class Command:
+    """One row to time: its name, how the table shows it, and how it is run."""
+
+    row: str
+    display: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    fresh_dir: str = ""  # emptied before each run
+    cwd: str = ""  # default: the repository root
+    warm_up: bool = False  # one untimed run first (fills the document cache of a re-run row)
+
+
+NO_CACHE = {"KREACH_NO_CACHE": "1"}  # every row parses afresh unless it is about the cache
+ROWS = ("list", "list-plan", "list-first", "list-rerun", "exposure", "lint", "audit", "audit-html",
+        "can", "check", "diff", "diff-git")
+
+
+def kreach_commands(kreach: list[str], available: set[str], manifests: Path, seed: int,
+                    rows: set[str] | None = None) -> list[Command]:
+    """The commands to time for one cluster directory (those of ``rows`` only, when given).
+    Files some rows need (the assertion file of ``check``, the changed copy of ``diff``, the
+    plan JSON) are written, untimed, next to the directory, outside it."""
     d = str(manifests)
-    cmds = [("list DIR --format json -o /dev/null", [*kreach, "list", d, "--format", "json", "-o", os.devnull])]
-    plan = write_plan_json(manifests)  # the same cluster as `terraform show -json` of a plan
-    cmds.append(("list PLAN.json --format json -o /dev/null",
-                 [*kreach, "list", str(plan), "--format", "json", "-o", os.devnull]))
-    if "exposure" in available:
-        cmds.append(("exposure DIR -o /dev/null", [*kreach, "exposure", d, "-o", os.devnull]))
-    if "audit" in available:
-        cmds.append(("audit DIR --format json -o /dev/null",
-                     [*kreach, "audit", d, "--format", "json", "-o", os.devnull]))
-        cmds.append(("audit-html DIR --format html -o /dev/null",
-                     [*kreach, "audit", d, "--format", "html", "-o", os.devnull]))
-    if "lint" in available:  # findings exit 1; --exit-zero keeps the run "ok"
-        cmds.append(("lint DIR --format json -o /dev/null",
-                     [*kreach, "lint", d, "--format", "json", "-o", os.devnull, "--exit-zero"]))
-    if "can" in available:
+    wanted = (lambda row: rows is None or row in rows)
+    cmds: list[Command] = []
+    if wanted("list"):
+        cmds.append(Command("list", "list DIR --format json -o /dev/null",
+                            [*kreach, "list", d, "--format", "json", "-o", os.devnull], NO_CACHE))
+    if wanted("list-plan"):
+        plan = write_plan_json(manifests)  # the same cluster as `terraform show -json` of a plan
+        cmds.append(Command("list-plan", "list PLAN.json --format json -o /dev/null",
+                            [*kreach, "list", str(plan), "--format", "json", "-o", os.devnull], NO_CACHE))
+    # the document cache (issue #16 item 3): a first run into an empty cache, then unchanged re-runs
+    cache = str(manifests.parent / "document-cache")
+    if wanted("list-first"):
+        cmds.append(Command("list-first", "list DIR --format json -o /dev/null (cache: empty)",
+                            [*kreach, "list", d, "--format", "json", "-o", os.devnull],
+                            {"KREACH_CACHE_DIR": cache}, fresh_dir=cache))
+    if wanted("list-rerun"):
+        cmds.append(Command("list-rerun", "list DIR --format json -o /dev/null (cache: filled)",
+                            [*kreach, "list", d, "--format", "json", "-o", os.devnull],
+                            {"KREACH_CACHE_DIR": cache}, warm_up=True))
+    if "exposure" in available and wanted("exposure"):
+        cmds.append(Command("exposure", "exposure DIR -o /dev/null",
+                            [*kreach, "exposure", d, "-o", os.devnull], NO_CACHE))
+    if "lint" in available and wanted("lint"):
+        cmds.append(Command("lint", "lint DIR --format json -o /dev/null",
+                            [*kreach, "lint", d, "--format", "json", "-o", os.devnull, "--exit-zero"], NO_CACHE))
+    if "audit" in available and wanted("audit"):
+        cmds.append(Command("audit", "audit DIR --format json -o /dev/null",
+                            [*kreach, "audit", d, "--format", "json", "-o", os.devnull], NO_CACHE))
+    if "audit" in available and wanted("audit-html"):
+        cmds.append(Command("audit-html", "audit DIR --format html -o /dev/null",
+                            [*kreach, "audit", d, "--format", "html", "-o", os.devnull], NO_CACHE))
+    if "can" in available and wanted("can"):
         src, dst, port = probe_pair(manifests)
-        cmds.append((f"can {src} {dst} DIR --port {port}",
-                     [*kreach, "can", src, dst, d, "--port", str(port)]))
-    if "check" in available:
+        cmds.append(Command("can", f"can {src} {dst} DIR --port {port}",
+                            [*kreach, "can", src, dst, d, "--port", str(port)], NO_CACHE))
+    if "check" in available and wanted("check"):
         if str(HERE) not in sys.path:  # run.py imported rather than run as a script
             sys.path.insert(0, str(HERE))
         from assertions import write_assertion_file  # benchmarks/assertions.py
 
         file = write_assertion_file(manifests, manifests.parent / ASSERTION_FILE, seed)
-        cmds.append((f"check DIR/../{file.name} -o /dev/null",
-                     [*kreach, "check", str(file), "-o", os.devnull]))
+        cmds.append(Command("check", f"check DIR/../{file.name} -o /dev/null",
+                            [*kreach, "check", str(file), "-o", os.devnull], NO_CACHE))
+    if "diff" in available and wanted("diff"):
+        changed = write_changed_copy(manifests)
+        cmds.append(Command("diff", "diff DIR DIR-CHANGED --format json -o /dev/null",
+                            [*kreach, "diff", d, str(changed), "--format", "json", "-o", os.devnull],
+                            NO_CACHE))
+    if "diff" in available and wanted("diff-git"):
+        repo = write_git_repository(manifests)
+        cmds.append(Command("diff-git", "diff --base HEAD~1 --head HEAD manifests --format json -o /dev/null "
+                            "(in a git repository of DIR, then DIR-CHANGED)",
+                            [*kreach, "diff", "--base", "HEAD~1", "--head", "HEAD", "manifests",
+                             "--format", "json", "-o", os.devnull], NO_CACHE, cwd=str(repo)))
     return cmds
+
+
+def change_one_policy(text: str) -> tuple[str, str]:
+    """``text`` (a namespace file of the generator) with one NetworkPolicy changed: its first
+    policy with both ingress and egress rules (a same-app one) also lets its pods open TCP 443 to
+    any address, which opens connections to the internet at least. Returns the new text and the
+    policy's ns/name."""
+    import yaml
+
+    docs = list(yaml.safe_load_all(text))
+    for doc in docs:
+        if (isinstance(doc, dict) and doc.get("kind") == "NetworkPolicy" and doc["spec"].get("ingress")
+                and doc["spec"].get("egress")):
+            doc["spec"]["egress"].append({"ports": [{"protocol": "TCP", "port": 443}]})
+            name = f"{doc['metadata']['namespace']}/{doc['metadata']['name']}"
+            return yaml.safe_dump_all(docs, sort_keys=False, explicit_start=text.startswith("---")), name
+    raise ValueError("no NetworkPolicy with ingress and egress rules to change")
+
+
+def write_changed_copy(manifests: Path) -> Path:
+    """DIR-CHANGED beside DIR: the same files, one policy changed (see change_one_policy)."""
+    out = manifests.parent / "manifests-changed"
+    if out.is_dir() and out.stat().st_mtime >= manifests.stat().st_mtime:
+        return out
+    work = out.with_name(out.name + ".tmp")  # renamed into place when complete
+    for d in (out, work):
+        shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(manifests, work)
+    for file in sorted(work.glob("ns-*.yaml")):  # the first namespace file with such a policy
+        try:
+            file.write_text(change_one_policy(file.read_text())[0])
+        except ValueError:
+            continue
+        work.rename(out)
+        return out
+    raise ValueError(f"{manifests}: no NetworkPolicy with ingress and egress rules to change")
+
+
+def write_git_repository(manifests: Path) -> Path:
+    """A git repository whose ``manifests/`` is DIR at HEAD~1 and DIR-CHANGED at HEAD."""
+    repo = manifests.parent / "git"
+    if (repo / ".git").is_dir() and repo.stat().st_mtime >= manifests.stat().st_mtime:
+        return repo
+    changed = write_changed_copy(manifests)
+    work = repo.with_name(repo.name + ".tmp")  # renamed into place when complete
+    for d in (repo, work):
+        shutil.rmtree(d, ignore_errors=True)
+    work.mkdir()
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-C", str(work)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    for source, message in ((manifests, "cluster"), (changed, "one policy changed")):
+        if (work / "manifests").exists():
+            shutil.rmtree(work / "manifests")
+        shutil.copytree(source, work / "manifests")
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", message], check=True)
+    work.rename(repo)
+    return repo
 
 
 def write_plan_json(manifests: Path) -> Path:
@@ -425,15 +573,23 @@ def nca_command(nca: Path, manifests: Path) -> tuple[str, list[str]]:
     return "nca --connectivity DIR -r DIR", [str(nca), "--connectivity", d, "-r", d]
 
 
-def measure(argv: list[str], timeout: float) -> Run:
-    out = subprocess.run([sys.executable, "-c", MEASURE, str(timeout), *argv], cwd=REPO,
-                         capture_output=True, text=True, check=True)
+def measure(argv: list[str], timeout: float, env: dict[str, str] | None = None,
+            cwd: str = "") -> Run:
+    environ = {k: v for k, v in os.environ.items() if k not in ("KREACH_NO_CACHE", "KREACH_CACHE_DIR")}
+    # `python -m analyzer` imports this checkout wherever the row runs (diff-git runs elsewhere)
+    environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(timeout), *argv], cwd=cwd or REPO,
+                         capture_output=True, text=True, check=True, env={**environ, **(env or {})})
     return Run(**json.loads(out.stdout))
 
 
-def time_command(m: Measurement, repeat: int, timeout: float) -> Measurement:
+def time_command(m: Measurement, repeat: int, timeout: float, warm_up: bool = False) -> Measurement:
+    if warm_up:
+        measure(m.argv, timeout, m.env, m.cwd)
     for i in range(repeat):
-        run = measure(m.argv, timeout)
+        if m.fresh_dir:
+            shutil.rmtree(m.fresh_dir, ignore_errors=True)
+        run = measure(m.argv, timeout, m.env, m.cwd)
         m.runs.append(run)
         status = "timeout" if run.timed_out else f"rc={run.returncode}"
         print(f"  {m.scale:<6} {m.tool:<6} {m.command}: {run.seconds:.2f} s, "
@@ -502,30 +658,40 @@ def median_cell(m: Measurement) -> str:
 
 
 def growth_table(results: list[Measurement]) -> list[str]:
-    """`list` at each scale, with factors against the previous scale and a growth exponent k
-    (time grows like pods^k between the two)."""
-    rows = [m for m in results if m.tool == "kreach" and m.row == "list" and m.ok]
-    if len(rows) < 2:
-        return ["(needs `list` to succeed at two scales or more)"]
-    out = ["| scale | pods | policies | `list` median s | peak RSS MiB | pods × | policies × | time × "
-           "| RSS × | k in time ∝ pods^k |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    """`list` at each scale of a series (clusters grown by pods, or by namespaces), with factors
+    against the previous scale and growth exponents k (time, or peak RSS, grows like pods^k)."""
+    out: list[str] = []
+    for series in ("pods", "namespaces"):
+        rows = [m for m in results if m.tool == "kreach" and m.row == "list" and m.ok
+                and (series == "namespaces") == m.scale.startswith("namespaces")]
+        if len(rows) < 2:
+            continue
+        out += [f"Clusters grown by {series}:", "",
+                "| scale | pods | policies | `list` median s | peak RSS MiB | pods × | policies × | time × "
+                "| RSS × | k in time ∝ pods^k | k in RSS ∝ pods^k |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
-    def factors(lo: Measurement, hi: Measurement) -> str:
-        pods, time_ = hi.pods / lo.pods, hi.median_seconds / lo.median_seconds
-        k = math.log(time_) / math.log(pods) if pods > 1 and time_ > 0 else float("nan")
-        return (f"{pods:.1f} | {hi.policies / lo.policies:.1f} | {time_:.1f} | "
-                f"{hi.peak_rss_mib / lo.peak_rss_mib:.1f} | {k:.2f}")
+        def factors(lo: Measurement, hi: Measurement) -> str:
+            pods, time_ = hi.pods / lo.pods, hi.median_seconds / lo.median_seconds
+            rss = hi.peak_rss_mib / lo.peak_rss_mib
+            k = math.log(time_) / math.log(pods) if pods > 1 and time_ > 0 else float("nan")
+            k_rss = math.log(rss) / math.log(pods) if pods > 1 and rss > 0 else float("nan")
+            return (f"{pods:.1f} | {hi.policies / lo.policies:.1f} | {time_:.1f} | "
+                    f"{rss:.1f} | {k:.2f} | {k_rss:.2f}")
 
-    out.append(f"| {rows[0].scale} | {rows[0].pods:,} | {rows[0].policies:,} | {fmt(rows[0].median_seconds)} "
-               f"| {fmt(rows[0].peak_rss_mib, 0)} | - | - | - | - | - |")
-    for lo, hi in zip(rows, rows[1:]):
-        out.append(f"| {hi.scale} | {hi.pods:,} | {hi.policies:,} | {fmt(hi.median_seconds)} "
-                   f"| {fmt(hi.peak_rss_mib, 0)} | {factors(lo, hi)} |")
-    if len(rows) > 2:
-        out.append(f"| {rows[0].scale} → {rows[-1].scale} | | | | | {factors(rows[0], rows[-1])} |")
-    return out + ["", "Factors are against the previous row; k = log(time ×) / log(pods ×) "
-                  "(1 is linear in pods, 2 quadratic)."]
+        out.append(f"| {rows[0].scale} | {rows[0].pods:,} | {rows[0].policies:,} | "
+                   f"{fmt(rows[0].median_seconds)} | {fmt(rows[0].peak_rss_mib, 0)} | - | - | - | - | - | - |")
+        for lo, hi in zip(rows, rows[1:]):
+            out.append(f"| {hi.scale} | {hi.pods:,} | {hi.policies:,} | {fmt(hi.median_seconds)} "
+                       f"| {fmt(hi.peak_rss_mib, 0)} | {factors(lo, hi)} |")
+        if len(rows) > 2:
+            out.append(f"| {rows[0].scale} → {rows[-1].scale} | | | | | {factors(rows[0], rows[-1])} |")
+        out.append("")
+    if not out:
+        return ["(needs `list` to succeed at two scales of a series or more)"]
+    return out + ["Factors are against the previous row; k = log(factor) / log(pods ×) (1 is linear in "
+                  "pods, 2 quadratic). The peak RSS includes the interpreter and imports (~50 MiB), so "
+                  "its k reads low at small scales."]
 
 
 def nca_ratio_lines(results: list[Measurement]) -> list[str]:
@@ -566,16 +732,14 @@ def inprocess_table(found: list[InProcess], targets: dict[tuple[str, str], Targe
     return out
 
 
-KEPT = ("<!-- pod-ips: begin -->", "<!-- pod-ips: end -->")  # written by benchmarks/pod_ips.py
+KEPT = re.compile(r"<!-- ([a-z-]+): begin -->.*?<!-- \1: end -->", re.S)  # e.g. benchmarks/pod_ips.py's
 
 
 def kept_sections(path: Path) -> str:
-    """Sections other scripts wrote into the results file, carried over on regeneration."""
+    """Sections other scripts (or people) wrote into the results file between
+    ``<!-- NAME: begin -->`` and ``<!-- NAME: end -->``, carried over on regeneration."""
     text = path.read_text() if path.is_file() else ""
-    begin, end = KEPT
-    if begin not in text or end not in text:
-        return ""
-    return "\n" + text[text.index(begin):text.index(end) + len(end)] + "\n"
+    return "".join("\n" + m.group(0) + "\n" for m in KEPT.finditer(text))
 
 
 def render_markdown(command_line: str, info: dict, meta: dict, results: list[Measurement],
@@ -599,11 +763,19 @@ def render_markdown(command_line: str, info: dict, meta: dict, results: list[Mea
         target = m.target.text() if m.target else "-"
         if m.speedup is not None:
             target += f" (here {m.speedup:.1f}×)"
+        if m.ratio is not None:
+            target += f" (here {m.ratio:.2f}×)"
         out.append(f"| {m.scale} | {m.pods:,} | {m.policies:,} | {m.tool} | `{m.command}` | "
                    f"{median_cell(m)} | {fmt(m.peak_rss_mib, 0)} | {target} | {m.verdict} |")
-    out += ["", "Targets are those of issues #2, #4 and #5, per scale and command, for kreach only; "
-            "\"-\" means the issues set none for that row (or, for the ratio to nca, that nca was not "
-            "timed).", ""]
+    out += ["", "Targets are those of issues #2, #4, #5, #15 and #16, per scale and command, for kreach "
+            "only; \"-\" means the issues set none for that row (or, for the ratio to nca, that nca was "
+            "not timed). \"≤ 2× `list`\" compares medians with the `list` row of the same scale and run. "
+            "Every row runs with `KREACH_NO_CACHE=1` (each run parses and validates afresh) except the two "
+            "about the document cache: `(cache: empty)` runs with `KREACH_CACHE_DIR` emptied before each "
+            "run (a first run, which also writes the cache), `(cache: filled)` re-runs unchanged input after "
+            "one untimed run filled it. `diff` compares DIR with a copy in which one NetworkPolicy admits "
+            "one more port (`benchmarks/run.py`'s `change_one_policy`); `diff-git` reads the same two "
+            "trees as commits of a git repository.", ""]
     if any(m.row == "check" for m in results):
         out += ["`check` runs the 50 assertions of every kind that `benchmarks/assertions.py` "
                 "writes beside each cluster (seeded by `--seed`; many fail by design, so exit status 1 "
@@ -635,6 +807,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--scales", default="small,medium", help=f"comma-separated, of {', '.join(SCALES)}")
     ap.add_argument("--repeat", type=int, default=3, help="runs per command (median is reported)")
+    ap.add_argument("--repeat-for", action="append", default=[], metavar="SCALE=N",
+                    help="runs per command at one scale (e.g. xlarge=1), instead of --repeat")
+    ap.add_argument("--rows", help=f"comma-separated rows to time, of {', '.join(ROWS)} (default: all "
+                    "that `kreach --help` offers)")
     ap.add_argument("--kreach", default=default_kreach(), help="how to invoke kreach")
     ap.add_argument("--generator", default="own",
                     help="own (benchmarks/gen_cluster.py), shared (../shared/bench/gen_cluster.py) or a path")
@@ -643,15 +819,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="where generated clusters (and the nca venv) are kept")
     ap.add_argument("--timeout", type=float, default=300, help="seconds before one run is killed")
     ap.add_argument("--target", action="append", default=[], metavar="SCALE:ROW[:KIND]=VALUE",
-                    help="override one target: ROW is list, exposure, can, check or an in-process row "
+                    help=f"override one target: ROW is one of {', '.join(ROWS)} or an in-process row "
                          f"({', '.join(INPROCESS_ROWS)}); KIND is s (median seconds, default), rss "
-                         "(peak MiB), nca (× faster than nca) or ms (in-process median, default for "
-                         "in-process rows); VALUE 'none' drops it. E.g. medium:list=5, "
-                         "large:list:rss=4096, small:list:nca=30")
+                         "(peak MiB), nca (× faster than nca), ms (in-process median, default for "
+                         "in-process rows) or x (at most FACTOR times the median of row REF: VALUE is "
+                         "REF*FACTOR); VALUE 'none' drops it. E.g. medium:list=5, "
+                         "large:list:rss=4096, small:list:nca=30, xlarge:lint:x=list*2")
     ap.add_argument("--inprocess", action="store_true",
                     help="also run benchmarks/inprocess.py (load, point query, one-policy re-check)")
     ap.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="Markdown report ('-' for none)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    ap.add_argument("--merge", action="append", type=Path, default=[], metavar="FILE.json",
+                    help="measure nothing: write the report from the --json files of earlier runs, in "
+                         "order (a long benchmark in parts)")
+    ap.add_argument("--inprocess-scales", help="scales --inprocess runs at (default: all of --scales)")
     ap.add_argument("--compare-nca", action="store_true", help="also time network-config-analyzer")
     ap.add_argument("--nca-scales", default="small", help="scales nca is run on")
     ap.add_argument("--nca-repeat", type=int, default=1, help="runs per scale for nca (it is slow)")
@@ -662,6 +843,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             ap.error(f"unknown scale {name!r}; choose from {', '.join(SCALES)}")
     if a.repeat < 1 or a.nca_repeat < 1:
         ap.error("--repeat and --nca-repeat must be at least 1")
+    a.repeat_for = {}
+    for spec in a.repeat_for:
+        scale, _, n = spec.partition("=")
+        if scale not in SCALES or not n.isdigit() or int(n) < 1:
+            ap.error(f"--repeat-for {spec!r}: expected SCALE=N with N ≥ 1")
+        a.repeat_for[scale] = int(n)
+    a.rows = set(a.rows.split(",")) if a.rows else None
+    if a.rows and not a.rows <= set(ROWS):
+        ap.error(f"--rows: unknown {', '.join(sorted(a.rows - set(ROWS)))}; choose from {', '.join(ROWS)}")
     a.targets = dict(TARGETS)
     for spec in a.target:
         try:
@@ -671,9 +861,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return a
 
 
+def merged(a: argparse.Namespace, command_line: str) -> int:
+    """Write the report from the JSON of earlier runs (--merge)."""
+    parts = [json.loads(f.read_text()) for f in a.merge]
+    results = [Measurement.from_json(m) for p in parts for m in p["results"]]
+    inprocess = [InProcess(**ip) for p in parts for ip in p["inprocess"]]
+    meta = {**parts[-1], "repeat": ", ".join(sorted({str(p["repeat"]) for p in parts})),
+            "load": "; ".join(f"{p['load']} at {p['date']}" for p in parts)}
+    commands = "\n".join([p["command"] + "   # " + str(f) for p, f in zip(parts, a.merge)] + [command_line])
+    if str(a.output) != "-":
+        a.output.write_text(render_markdown(commands, parts[-1]["machine"], meta, results, inprocess, a.targets)
+                            + kept_sections(a.output))
+        print(f"wrote {a.output}", file=sys.stderr)
+    return verdict_status(results, inprocess, a.targets)
+
+
+def verdict_status(results: list[Measurement], inprocess: list[InProcess],
+                   targets: dict[tuple[str, str], Target]) -> int:
+    verdicts = [m.verdict for m in results] + [ip.verdict(n, targets.get((ip.scale, n)))
+                                               for ip in inprocess for n in ip.rows]
+    ok = all(v in ("pass", "-") for v in verdicts) and not any(ip.error for ip in inprocess)
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     targets = a.targets
+    command_line = shlex.join(["python", os.path.relpath(Path(sys.argv[0]).resolve(), REPO), *sys.argv[1:]]) \
+        if argv is None else shlex.join(["python", "benchmarks/run.py", *argv])
+    if a.merge:
+        return merged(a, command_line)
     kreach = shlex.split(a.kreach)
     generator = generator_path(a.generator)
     label = a.generator if a.generator in ("own", "shared") else generator.stem
@@ -682,6 +899,7 @@ def main(argv: list[str] | None = None) -> int:
     nca = nca_executable(a.nca_venv or a.cache / "nca-venv") if a.compare_nca else None
     nca_scales = set(a.nca_scales.split(",")) if nca else set()
 
+    load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     results: list[Measurement] = []
     inprocess: list[InProcess] = []
     for name in a.scales.split(","):
@@ -689,10 +907,16 @@ def main(argv: list[str] | None = None) -> int:
         manifests, counts = ensure_cluster(a.cache, generator, label, scale, a.seed)
         print(f"{name}: {counts['pods']:,} pods, {counts['policies']:,} policies in {manifests}", file=sys.stderr)
         here = []
-        for display, cmd in kreach_commands(kreach, available, manifests, a.seed):
-            m = Measurement(name, "kreach", display, cmd, counts["pods"], counts["policies"], None)
+        repeat = a.repeat_for.get(name, a.repeat)
+        for c in kreach_commands(kreach, available, manifests, a.seed, a.rows):
+            m = Measurement(name, "kreach", c.display, c.argv, counts["pods"], counts["policies"], None,
+                            name=c.row, env=c.env, fresh_dir=c.fresh_dir, cwd=c.cwd)
             m.target = targets.get((name, m.row))
-            here.append(time_command(m, a.repeat, a.timeout))
+            here.append(time_command(m, repeat, a.timeout, warm_up=c.warm_up))
+        for m in here:  # ratios to another row of the same scale and run
+            if m.target and m.target.ratio:
+                ref = next((r for r in here if r.row == m.target.ratio[0] and r.ok), None)
+                m.ref_seconds = ref.median_seconds if ref else None
         if name in nca_scales:
             display, cmd = nca_command(nca, manifests)
             theirs = time_command(Measurement(name, "nca", display, cmd, counts["pods"],
@@ -702,15 +926,15 @@ def main(argv: list[str] | None = None) -> int:
                     m.nca_seconds = theirs.median_seconds if theirs.ok else None
             here.append(theirs)
         results += here
-        if a.inprocess:
-            inprocess.append(run_inprocess(name, manifests, a.repeat, a.timeout))
+        if a.inprocess and (not a.inprocess_scales or name in a.inprocess_scales.split(",")):
+            inprocess.append(run_inprocess(name, manifests, repeat, a.timeout))
 
     info = machine_info()
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "kreach": a.kreach, "seed": a.seed,
-            "generator": os.path.relpath(generator, REPO), "repeat": a.repeat,
-            "load": "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1/5/15 min)"}
-    command_line = shlex.join(["python", os.path.relpath(Path(sys.argv[0]).resolve(), REPO), *sys.argv[1:]]) \
-        if argv is None else shlex.join(["python", "benchmarks/run.py", *argv])
+            "generator": os.path.relpath(generator, REPO),
+            "repeat": " ".join([str(a.repeat), *(f"({s}: {n})" for s, n in a.repeat_for.items())]),
+            "load": f"load average {load_before} before, "
+                    + " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " after (1/5/15 min)"}
     if str(a.output) != "-":
         a.output.write_text(render_markdown(command_line, info, meta, results, inprocess, targets)
                             + kept_sections(a.output))
@@ -720,10 +944,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "results": [m.to_json() for m in results],
                                       "inprocess": [asdict(ip) for ip in inprocess]}, indent=2) + "\n")
         print(f"wrote {a.json}", file=sys.stderr)
-    verdicts = [m.verdict for m in results] + [ip.verdict(n, targets.get((ip.scale, n)))
-                                               for ip in inprocess for n in ip.rows]
-    ok = all(v in ("pass", "-") for v in verdicts) and not any(ip.error for ip in inprocess)
-    return 0 if ok else 1
+    return verdict_status(results, inprocess, targets)
 
 
 if __name__ == "__main__":
