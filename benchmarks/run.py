@@ -757,25 +757,30 @@ def render_markdown(command_line: str, info: dict, meta: dict, results: list[Mea
            "each run is a whole process, start-up included)",
            f"- load while running: {meta['load']} (other processes on the machine make figures noisy)", "",
            "## Whole process", "",
-           "| scale | pods | policies | tool | command | median s | peak RSS MiB | target | result |",
-           "|---|---:|---:|---|---|---:|---:|---|---|"]
+           "| scale | pods | policies | tool | command | median s | × list | peak RSS MiB | target | result |",
+           "|---|---:|---:|---|---|---:|---:|---:|---|---|"]
+    lists = {(m.scale, m.tool): m.median_seconds for m in results if m.row == "list" and m.ok}
     for m in results:
+        base = lists.get((m.scale, m.tool))
+        times_list = f"{m.median_seconds / base:.2f}" if base and m.ok and m.median_seconds else "-"
         target = m.target.text() if m.target else "-"
         if m.speedup is not None:
             target += f" (here {m.speedup:.1f}×)"
         if m.ratio is not None:
             target += f" (here {m.ratio:.2f}×)"
         out.append(f"| {m.scale} | {m.pods:,} | {m.policies:,} | {m.tool} | `{m.command}` | "
-                   f"{median_cell(m)} | {fmt(m.peak_rss_mib, 0)} | {target} | {m.verdict} |")
+                   f"{median_cell(m)} | {times_list} | {fmt(m.peak_rss_mib, 0)} | {target} | {m.verdict} |")
     out += ["", "Targets are those of issues #2, #4, #5, #15 and #16, per scale and command, for kreach "
             "only; \"-\" means the issues set none for that row (or, for the ratio to nca, that nca was "
             "not timed). \"≤ 2× `list`\" compares medians with the `list` row of the same scale and run. "
             "Every row runs with `KREACH_NO_CACHE=1` (each run parses and validates afresh) except the two "
             "about the document cache: `(cache: empty)` runs with `KREACH_CACHE_DIR` emptied before each "
             "run (a first run, which also writes the cache), `(cache: filled)` re-runs unchanged input after "
-            "one untimed run filled it. `diff` compares DIR with a copy in which one NetworkPolicy admits "
-            "one more port (`benchmarks/run.py`'s `change_one_policy`); `diff-git` reads the same two "
-            "trees as commits of a git repository.", ""]
+            "one untimed run filled it. `× list` is the row's median over that of `list DIR` at the same "
+            "scale in the same run (what the ratio targets judge; less sensitive to load than seconds). "
+            "`diff` compares DIR with a copy in which one NetworkPolicy also lets its pods open TCP 443 "
+            "anywhere (`benchmarks/run.py`'s `change_one_policy`); `diff-git` reads the same two trees "
+            "as the two commits of a git repository.", ""]
     if any(m.row == "check" for m in results):
         out += ["`check` runs the 50 assertions of every kind that `benchmarks/assertions.py` "
                 "writes beside each cluster (seeded by `--seed`; many fail by design, so exit status 1 "
