@@ -445,7 +445,8 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path, see
                             [*kreach, "exposure", d, "-o", os.devnull], NO_CACHE))
     if "lint" in available and wanted("lint"):
         cmds.append(Command("lint", "lint DIR --format json -o /dev/null",
-                            [*kreach, "lint", d, "--format", "json", "-o", os.devnull, "--exit-zero"], NO_CACHE))
+                            [*kreach, "lint", d, "--format", "json", "-o", os.devnull, "--exit-zero"],
+                            NO_CACHE))
     if "audit" in available and wanted("audit"):
         cmds.append(Command("audit", "audit DIR --format json -o /dev/null",
                             [*kreach, "audit", d, "--format", "json", "-o", os.devnull], NO_CACHE))
