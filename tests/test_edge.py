@@ -135,3 +135,36 @@ def test_can_asks_about_the_target_port_of_a_service_port(args, code, says):
     result = runner.invoke(app, ["can", args[0], args[1], EDGE, "-q", *args[2:]])
     assert result.exit_code == code, result.output
     assert says in result.output
+
+
+# --- Gateway API: a route carries outside traffic only through a Gateway that admits it -----------
+
+def _http_route(parents):
+    return edge_object("HTTPRoute", "shop", "r", body({
+        "parentRefs": parents, "rules": [{"backendRefs": [{"name": "web", "port": 80}]}]}), SRC)
+
+
+def _gateway(namespace, allowed):
+    listener = {"name": "http", "port": 80, "protocol": "HTTP"}
+    if allowed is not None:
+        listener["allowedRoutes"] = {"namespaces": allowed}
+    return edge_object("Gateway", namespace, "gw", body({"gatewayClassName": "x", "listeners": [listener]}), SRC)
+
+
+@pytest.mark.parametrize("parents, gateway, routed", [
+    ([{"name": "gw"}], ("shop", None), True),                                  # Same (default), same namespace
+    ([{"name": "gw", "namespace": "infra"}], ("infra", None), False),          # Same, other namespace
+    ([{"name": "gw", "namespace": "infra"}], ("infra", {"from": "All"}), True),
+    ([{"name": "gw", "namespace": "infra"}],
+     ("infra", {"from": "Selector", "selector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}}}), True),
+    ([{"name": "gw", "namespace": "infra"}],
+     ("infra", {"from": "Selector", "selector": {"matchLabels": {"team": "none"}}}), False),
+    ([{"name": "elsewhere", "namespace": "infra"}], ("infra", None), True),    # its Gateway is not in the input
+    ([], ("shop", {"from": "All"}), False),                                     # attached to no Gateway
+])
+def test_an_http_route_is_routed_only_through_a_gateway_that_admits_its_namespace(parents, gateway, routed):
+    from dataclasses import replace
+
+    cluster = analyze([EDGE]).cluster
+    routes, _ = resolve(replace(cluster, edges=(_http_route(parents), _gateway(*gateway))))
+    assert any(r.kind == "HTTPRoute" for r in routes) is routed

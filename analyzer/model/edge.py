@@ -6,8 +6,12 @@
   ``spec.port.targetPort`` picks the Service port by its targetPort (number or name) or its name;
   without it every port of the Service;
 * ``gateway.networking.k8s.io`` ``HTTPRoute`` / ``GRPCRoute``: ``backendRefs`` of kind Service
-  (namespace defaults to the route's) with a Service port number; attached to a Gateway by
-  ``parentRefs`` (a Gateway of the input, or one the input does not hold);
+  (namespace defaults to the route's) with a Service port number; outside traffic reaches them
+  only through the Gateways their ``parentRefs`` name: a Gateway of the input carries it when
+  one of its listeners' ``allowedRoutes.namespaces`` (``Same`` by default, ``All``, or
+  ``Selector``) admits the route's namespace; a Gateway the input does not hold is assumed to
+  (kreach cannot see it, and assuming less would hide exposure); a route with no Gateway parent
+  is attached to none and carries nothing from outside;
 * a ``Service`` of type NodePort or LoadBalancer is itself reachable from outside on its ports.
 
 A Service port leads to its ``targetPort`` (defaulting to ``port``) on the pods its selector
@@ -56,6 +60,17 @@ class EdgeObject:
     backends: tuple[Backend, ...]
     source: SourceRef
     parents: tuple[tuple[str, str], ...] = ()  # (namespace, name) of the Gateways it attaches to
+    # a Gateway's listeners: what each admits (allowedRoutes.namespaces.from, its selector)
+    listeners: tuple[tuple[str, Any], ...] = ()
+
+    def admits(self, route_namespace: str, namespace_labels: Mapping[str, str]) -> bool:
+        """Does some listener of this Gateway admit routes from ``route_namespace``?"""
+        for where, selector in self.listeners:
+            if where == "All" or (where == "Same" and route_namespace == self.namespace):
+                return True
+            if where == "Selector" and selector is not None and selector.matches(namespace_labels):
+                return True
+        return False
 
     @property
     def id(self) -> str:
@@ -135,7 +150,21 @@ def edge_object(kind: str, namespace: str, name: str, body: Mapping[str, Any],
             if isinstance(_get(ref, "name"), str) and _get(ref, "kind") in (None, "Gateway"):
                 ns = _get(ref, "namespace")
                 parents.append((ns if isinstance(ns, str) else namespace, ref["name"]))
-    return EdgeObject(kind, namespace, name, tuple(backends), source, tuple(parents))
+    listeners: list[tuple[str, Any]] = []
+    if kind == "Gateway":
+        from .cluster import selector_from
+
+        for listener in _list(spec.get("listeners")):
+            allowed = _get(listener, "allowedRoutes", "namespaces") or {}
+            where = _get(allowed, "from") if isinstance(allowed, Mapping) else None
+            where = where if where in ("All", "Same", "Selector") else "Same"
+            selector = None
+            if where == "Selector":
+                raw = _get(allowed, "selector")
+                selector = selector_from(raw) if isinstance(raw, Mapping) else None
+            listeners.append((where, selector))
+    return EdgeObject(kind, namespace, name, tuple(backends), source, tuple(parents),
+                      tuple(listeners))
 
 
 # --- resolution ---------------------------------------------------------------------------
@@ -180,9 +209,15 @@ def resolve(cluster: Cluster) -> tuple[tuple[Route, ...], tuple[Problem, ...]]:
         return selected[key]
 
     routes: dict[tuple, Route] = {}
+    gateways = {(e.namespace, e.name): e for e in cluster.edges if e.kind == "Gateway"}
+    ns_labels = {n.name: dict(n.labels) for n in cluster.namespaces}
     for e in cluster.edges:
         if e.kind == "Gateway":
             continue
+        if e.kind in ("HTTPRoute", "GRPCRoute") and not any(
+                (ns, name) not in gateways or gateways[(ns, name)].admits(e.namespace, ns_labels.get(e.namespace, {}))
+                for ns, name in e.parents):
+            continue  # attached to no Gateway that carries outside traffic
         for b in e.backends:
             s = services.get((b.namespace, b.service))
             where = (("kind", e.kind), ("name", e.id))
