@@ -297,3 +297,13 @@ items:
     doc = document(analyze([str(f)]))
     lines = {r["line"] for c in doc["connections"] for r in c["allowed_by"]["ingress"] if r["policy"]}
     assert lines == {14}  # the ipBlock rule; the second rule has no other pod to admit
+
+
+def test_a_leading_zero_integer_is_octal_as_yaml_1_1_and_kubernetes_read_it():
+    import yaml
+
+    from analyzer.inputs.limits import Limits
+    from analyzer.inputs.loading import compose_safely, construct
+
+    for text in ("a: 010", "a: 0", "a: 0010", "a: 10", "a: 09"):
+        assert construct(compose_safely(text + "\n", Limits()), Limits()) == yaml.safe_load(text), text

@@ -186,7 +186,7 @@ def _build(node: Any, ctx: _Context, depth: int) -> Any:
             raise _wrong_node(node, tag)
         return _other(node, ctx)
     if tag == _INT:
-        if v.isdigit():
+        if v.isdigit() and (v[0] != "0" or len(v) == 1):  # a leading 0 is octal in YAML 1.1
             return int(v)
         try:
             return _SAFE.construct_yaml_int(node)
@@ -903,16 +903,24 @@ _C_SAFE_DEPTH = 5_000
 def compose_safely(text: str, limits: Limits) -> Any:
     """``yaml.compose`` that never overflows the C stack: a text that could nest deeper than
     :data:`_C_SAFE_DEPTH` is first measured with the (iterative) event parser."""
-    if len(text) > _C_SAFE_DEPTH and _nesting_bound(text) > _C_SAFE_DEPTH:
-        depth = 0
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > limits.max_depth:
-                    raise LimitExceeded(limits.exceeded("max_depth"), event.start_mark.line)
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    return yaml.compose(text, Loader=_Loader)
+    try:
+        if len(text) > _C_SAFE_DEPTH and _nesting_bound(text) > _C_SAFE_DEPTH:
+            depth = 0
+            for event in yaml.parse(text, Loader=_Loader):
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    depth += 1
+                    if depth > limits.max_depth:
+                        raise LimitExceeded(limits.exceeded("max_depth"), event.start_mark.line)
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        # PyYAML >= 6.0.4 bounds nesting itself (its scanner may stop before kreach counts to
+        # its own limit): the same limit, reported the same way
+        if "maximum nesting depth" in str(e):
+            mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+            raise LimitExceeded(limits.exceeded("max_depth"), mark.line if mark else 0) from None
+        raise
 
 
 def _nesting_bound(text: str) -> int:
