@@ -4,7 +4,6 @@ exists (netpol-analyzer reads it the same way); a broken policy is skipped whole
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -16,7 +16,7 @@ import pytest
 import z3
 from hypothesis import given, settings, strategies as st
 
-from analyzer import Options, analyze
+from analyzer import analyze
 from analyzer.engine.compile import compile_policies
 from analyzer.engine.evaluate import evaluate
 from analyzer.model.cluster import (EGRESS, INGRESS, NAME_LABEL, Cluster, ContainerPort, Namespace,

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA,
+from .app import (EXCLUDE, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET, SCHEMA,
                   STRICT, VERBOSE, InputFlags, _report, _settings, app, load_input,
                   must_have_input, setting_format)
 from .io import emit

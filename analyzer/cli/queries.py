@@ -12,7 +12,7 @@ from typing import List, Optional
 import typer
 
 from .app import (REV, check_timeout, timeout_seconds, EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, K8S, NAMESPACE, OUTPUT, PATHS, QUIET,
-                  SCHEMA, VERBOSE, InputFlags, _pick, _settings, app, load_input, must_have_input,
+                  SCHEMA, VERBOSE, InputFlags, _settings, app, load_input, must_have_input,
                   setting_format)
 from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
 from .io import emit

@@ -22,7 +22,7 @@ import yaml
 from ..diagnostics import Diagnostic
 from ..messages import diagnostic
 from ..source import STDIN, SourceRef
-from .kinds import MODELLED_KINDS, KindClass, classify, did_you_mean
+from .kinds import KindClass, classify, did_you_mean
 from .limits import Limits, LimitExceeded
 from .options import InputOptions
 

@@ -30,7 +30,8 @@ from typing import Any, Mapping
 from .selectors import LabelSelector, MATCH_ALL
 from ..source import SourceRef
 
-from ..inputs.admin_validation import (ACTIONS, ADMIN_KINDS, ALLOW, ANP, BANP, CNP, DENY, PASS,
+# ALLOW, DENY, PASS and the kind names are re-exported: the engine and tests read them from here
+from ..inputs.admin_validation import (ACTIONS, ADMIN_KINDS, ALLOW, ANP, BANP, CNP, DENY, PASS,  # noqa: F401
                                       PRIORITY_RANGE)
 
 ADMIN_TIER, BASELINE_TIER = "Admin", "Baseline"
