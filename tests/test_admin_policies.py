@@ -10,6 +10,7 @@ two-engine agreement properties (tests/test_query_agreement.py).
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -179,3 +180,15 @@ spec:
     analysis = analyze([str(tmp_path)])
     assert not analysis.cluster.admin_policies
     assert any(d.code == "KR136" for d in analysis.diagnostics)
+
+
+def test_isolated_says_admin_policies_decide_apart_from_networkpolicy_isolation():
+    from analyzer import analyze
+    from analyzer.query.engine import Engine
+    from analyzer.query.isolation import isolated
+
+    engine = Engine.from_analysis(analyze([str(Path(__file__).resolve().parent.parent / "fixtures" / "demo")]))
+    verdict = isolated(engine, "shop", "Ingress")
+    assert verdict.answer.value == "yes"
+    assert verdict.note == ("NetworkPolicy isolation only: 1 admin policy decides (AdminNetworkPolicy) apart "
+                            "from it; kreach can / kreach exposure say what gets through")

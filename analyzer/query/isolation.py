@@ -2,6 +2,12 @@
 
 Proved with Z3 over a hypothetical pod with any labels: "yes" means no label assignment escapes
 every policy of the namespace; "no" comes with one that does.
+
+Isolation is the NetworkPolicy API's notion (a pod some policy selects for that direction).
+Admin policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy) do not
+isolate (a direction without rules has no effect) but decide before NetworkPolicies, or after them
+for the baseline tier; when the input has any, the verdict says so, because an isolated pod may
+still be reached through an admin Allow, and a non-isolated one may be protected by an admin Deny.
 """
 
 from __future__ import annotations
@@ -16,6 +22,20 @@ from .verdict import Answer, IsolationVerdict
 
 
 def isolated(engine: Engine, namespace: str, direction: str) -> IsolationVerdict:
+    from dataclasses import replace
+
+    verdict = _isolated(engine, namespace, direction)
+    admin = engine.cluster.admin_policies
+    if admin and verdict.note is None:
+        kinds = ", ".join(sorted({p.kind for p in admin}))
+        verdict = replace(verdict, note=(
+            f"NetworkPolicy isolation only: {len(admin)} admin "
+            f"{'policy decides' if len(admin) == 1 else 'policies decide'} ({kinds}) apart from it; "
+            f"kreach can / kreach exposure say what gets through"))
+    return verdict
+
+
+def _isolated(engine: Engine, namespace: str, direction: str) -> IsolationVerdict:
     if direction not in (INGRESS, EGRESS):
         raise QueryError(f"direction must be {INGRESS} or {EGRESS}, not {direction!r}")
     enc = engine.encoding

@@ -108,6 +108,8 @@ def render_isolation(v, locate: Locate = lambda ref: None) -> str:
     if v.escape is not None:
         lines.append(f"  escaping pod: {endpoint_text(v.escape)}")
     lines += [f"  {ref_text(r, locate)}" for r in v.policies] or [f"  no {d} policy in {v.namespace}"]
+    if v.note and v.answer.value != "unknown":
+        lines.append(f"  note: {v.note}")
     return "\n".join(lines) + "\n"
 
 
