@@ -299,3 +299,24 @@ spec:
   podSelector: {matchLabels: {role: primary}}
   policyTypes: [Ingress]
 """
+
+
+def test_a_workload_named_by_a_query_stands_for_exactly_its_pods_with_or_without_its_kind():
+    from pathlib import Path
+
+    from analyzer import analyze
+    from analyzer.query.endpoints import WorkloadRef
+    from analyzer.query.engine import Engine
+
+    root = Path(__file__).resolve().parents[1] / "fixtures"
+    analysis = analyze([str(root / "demo"), str(root / "edge")])
+    engine = Engine.from_analysis(analysis)
+    pods = analysis.cluster.pods
+    assert analysis.cluster.workloads
+    for w in analysis.cluster.workloads:
+        own = [i for i, p in enumerate(pods) if p.workload == w.id]
+        assert engine.pod_indexes(WorkloadRef(w.namespace, w.name, w.kind)) == own
+        assert engine.pod_indexes(WorkloadRef(w.namespace, w.name, w.kind.lower())) == own
+        same_name = [i for i, p in enumerate(pods) if p.workload in {
+            v.id for v in analysis.cluster.workloads if (v.namespace, v.name) == (w.namespace, w.name)}]
+        assert engine.pod_indexes(WorkloadRef(w.namespace, w.name)) == same_name
