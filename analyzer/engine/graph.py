@@ -9,8 +9,9 @@ range an edge names is allowed as a whole, so ranges of different edges may over
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Mapping
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -34,11 +35,74 @@ def pod_id(namespace: str, name: str) -> str:
 @dataclass(frozen=True)
 class ConnectivityView:
     """Endpoints and allowed connections, before they become a networkx graph. Writers read
-    this directly, so ``kreach list`` never pays for importing networkx."""
+    this directly, so ``kreach list`` never pays for importing networkx.
+
+    Connections between workloads (or pods) are kept at class level: ``edges`` expands them to
+    every pair when asked, while :meth:`sorted_edges` yields them in report order one source at
+    a time, so writing a list takes memory in proportion to the endpoints, not to the pairs."""
 
     level: str
     nodes: dict[str, dict[str, Any]]
-    edges: dict[tuple[str, str], Allowance]
+    members: tuple[tuple[str, ...], ...] = ()  # class -> the endpoints it stands for
+    class_edges: Mapping[tuple[int, int], Allowance] = field(default_factory=dict)
+    extra: dict[tuple[str, str], Allowance] = field(default_factory=dict)  # to/from ranges, the controller
+
+    @cached_property
+    def edges(self) -> dict[tuple[str, str], Allowance]:
+        edges: dict[tuple[str, str], Allowance] = {}
+        for (s, d), a in self.class_edges.items():
+            for src in self.members[s]:
+                for dst in self.members[d]:
+                    if src != dst:  # a workload (or pod) to itself is not reported
+                        prev = edges.get((src, dst))
+                        edges[(src, dst)] = a if prev is None else prev | a
+        for key, a in self.extra.items():
+            prev = edges.get(key)
+            edges[key] = a if prev is None else prev | a
+        return edges
+
+    def order(self, node: str) -> tuple:
+        """Report order: address ranges first (by address), then workloads or pods by id, then
+        the ingress controller (last, as netpol-analyzer prints it)."""
+        data = self.nodes[node]
+        if data["type"] == "external":
+            lo, hi = data["interval"]
+            return (0, lo, hi, "")
+        if data["type"] == "ingress-controller":
+            return (2, 0, 0, node)
+        return (1, 0, 0, node)
+
+    def sorted_edges(self) -> Iterator[tuple[str, str, Allowance]]:
+        """Every connection in report order (by source, then destination)."""
+        if "edges" in self.__dict__:  # already expanded: sort what is there
+            for (src, dst), a in sorted(self.edges.items(),
+                                        key=lambda e: (self.order(e[0][0]), self.order(e[0][1]))):
+                yield src, dst, a
+            return
+        classes_of: dict[str, list[int]] = {}
+        for c, names in enumerate(self.members):
+            for n in names:
+                classes_of.setdefault(n, []).append(c)
+        out_of: dict[int, list[tuple[int, Allowance]]] = {}
+        for (s, d), a in self.class_edges.items():
+            out_of.setdefault(s, []).append((d, a))
+        extra_of: dict[str, list[tuple[str, Allowance]]] = {}
+        for (src, dst), a in self.extra.items():
+            extra_of.setdefault(src, []).append((dst, a))
+        sources = set(extra_of) | {n for c in out_of for n in self.members[c]}
+        for src in sorted(sources, key=self.order):
+            row: dict[str, Allowance] = {}
+            for c in classes_of.get(src, ()):
+                for d, a in out_of.get(c, ()):
+                    for dst in self.members[d]:
+                        if dst != src:
+                            prev = row.get(dst)
+                            row[dst] = a if prev is None else prev | a
+            for dst, a in extra_of.get(src, ()):
+                prev = row.get(dst)
+                row[dst] = a if prev is None else prev | a
+            for dst in sorted(row, key=self.order):
+                yield src, dst, row[dst]
 
 
 def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityView:
@@ -63,13 +127,13 @@ def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityVi
                               labels=dict(p.labels), source=p.source)
             members[reach.index.pod_class[i]].append(pid)
 
-    edges: dict[tuple[str, str], Allowance] = {}
+    extra: dict[tuple[str, str], Allowance] = {}
 
     def add(src: str, dst: str, a: Allowance) -> None:
         if src == dst:
             return  # a workload (or pod) to itself is not reported
-        prev = edges.get((src, dst))
-        edges[(src, dst)] = a if prev is None else prev | a
+        prev = extra.get((src, dst))
+        extra[(src, dst)] = a if prev is None else prev | a
 
     def external(lo: int, hi: int) -> str:
         node = external_id(lo, hi)
@@ -77,10 +141,6 @@ def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityVi
             nodes[node] = dict(type="external", ranges=[node], interval=(lo, hi))
         return node
 
-    for (s, d), a in reach.class_edges.items():
-        for src in members[s]:
-            for dst in members[d]:
-                add(src, dst, a)
     for c, regions in reach.from_ip.items():
         for bits, a in regions:
             for lo, hi in _runs(reach, bits):
@@ -97,7 +157,7 @@ def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityVi
         for (dst, a) in controller_edges(reach, level):
             nodes.setdefault(INGRESS_CONTROLLER, dict(type="ingress-controller"))
             add(INGRESS_CONTROLLER, dst, a)
-    return ConnectivityView(level, nodes, edges)
+    return ConnectivityView(level, nodes, tuple(tuple(m) for m in members), reach.class_edges, extra)
 
 
 INGRESS_CONTROLLER = "{ingress-controller}"

@@ -20,16 +20,7 @@ class Row:
 
 
 def rows(analysis: Analysis) -> Iterator[Row]:
-    nodes = analysis.view.nodes
-
-    def order(node: str) -> tuple:
-        data = nodes[node]
-        if data["type"] == "external":
-            return (0, data["interval"][0], "")
-        if data["type"] == "ingress-controller":
-            return (2, 0, node)  # last, as netpol-analyzer prints it
-        return (1, 0, node)
-
-    for (src, dst), a in sorted(analysis.view.edges.items(),
-                                key=lambda e: (order(e[0][0]), order(e[0][1]))):
+    """Every connection of the analysis in report order, one source at a time (the pairs are
+    never all held at once)."""
+    for src, dst, a in analysis.view.sorted_edges():
         yield Row(src, dst, a.conns, a.egress, a.ingress)
