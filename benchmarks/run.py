@@ -665,6 +665,8 @@ def growth_table(results: list[Measurement]) -> list[str]:
     for series in ("pods", "namespaces"):
         rows = [m for m in results if m.tool == "kreach" and m.row == "list" and m.ok
                 and (series == "namespaces") == m.scale.startswith("namespaces")]
+        seen: set[str] = set()
+        rows = [m for m in rows if not (m.scale in seen or seen.add(m.scale))]  # a scale's first
         if len(rows) < 2:
             continue
         out += [f"Clusters grown by {series}:", "",
@@ -760,8 +762,10 @@ def render_markdown(command_line: str, info: dict, meta: dict, results: list[Mea
            "## Whole process", "",
            "| scale | pods | policies | tool | command | median s | × list | peak RSS MiB | target | result |",
            "|---|---:|---:|---|---|---:|---:|---:|---|---|"]
-    lists = {(m.scale, m.tool): m.median_seconds for m in results if m.row == "list" and m.ok}
+    lists: dict[tuple[str, str], float | None] = {}  # the latest `list` row: that of the same run
     for m in results:
+        if m.row == "list":
+            lists[(m.scale, m.tool)] = m.median_seconds if m.ok else None
         base = lists.get((m.scale, m.tool))
         times_list = f"{m.median_seconds / base:.2f}" if base and m.ok and m.median_seconds else "-"
         target = m.target.text() if m.target else "-"
@@ -872,7 +876,7 @@ def merged(a: argparse.Namespace, command_line: str) -> int:
     parts = [json.loads(f.read_text()) for f in a.merge]
     results = [Measurement.from_json(m) for p in parts for m in p["results"]]
     inprocess = [InProcess(**ip) for p in parts for ip in p["inprocess"]]
-    meta = {**parts[-1], "repeat": ", ".join(sorted({str(p["repeat"]) for p in parts})),
+    meta = {**parts[-1], "date": max(p["date"] for p in parts), "repeat": ", ".join(sorted({str(p["repeat"]) for p in parts})),
             "load": "; ".join(f"{p['load']} at {p['date']}" for p in parts)}
     commands = "\n".join([p["command"] + "   # " + str(f) for p, f in zip(parts, a.merge)] + [command_line])
     if str(a.output) != "-":
