@@ -137,19 +137,25 @@ class Tables:
     adm_to_dst: list[list[int]] = field(default_factory=list)  # dst class -> egress rules naming it
     adm_count: int = 0  # admin rules present (0: the plain NetworkPolicy evaluation applies)
 
+    def _register(self, rules, selected: int) -> list[int]:
+        """Give each compiled rule an id and its peer, address and source bits."""
+        starts = [lo for lo, _ in self.atoms]
+        ids: list[int] = []
+        for r in rules:
+            pb = 0
+            for p in r.peers:
+                pb |= self.index.peer_bits(p)
+            self.rules[self.next_id] = _RuleInfo(r, pb, _atom_bits(r.ip_addresses, starts), selected)
+            ids.append(self.next_id)
+            self.next_id += 1
+        return ids
+
     def add_admin_target(self, t) -> tuple[int, list[int]]:
         index = self.index
         selected = index.subject_bits(t.subject_ns, t.subject_pods)
         ids: list[int] = []
         if selected:
-            starts = [lo for lo, _ in self.atoms]
-            for r in t.rules:
-                pb = 0
-                for p in r.peers:
-                    pb |= index.peer_bits(p)
-                self.rules[self.next_id] = _RuleInfo(r, pb, _atom_bits(r.ip_addresses, starts), selected)
-                ids.append(self.next_id)
-                self.next_id += 1
+            ids = self._register(t.rules, selected)
             per_class = self.adm_in if t.direction == INGRESS else self.adm_eg
             for c in iter_bits(selected):
                 per_class[c].extend(ids)
@@ -195,14 +201,7 @@ class Tables:
         selected = index.target_bits(t.namespace, t.pod_selector)
         ids: list[int] = []
         if selected:
-            starts = [lo for lo, _ in self.atoms]
-            for r in t.rules:
-                pb = 0
-                for p in r.peers:
-                    pb |= index.peer_bits(p)
-                self.rules[self.next_id] = _RuleInfo(r, pb, _atom_bits(r.ip_addresses, starts), selected)
-                ids.append(self.next_id)
-                self.next_id += 1
+            ids = self._register(t.rules, selected)
             if t.direction == INGRESS:
                 for d in iter_bits(selected):
                     self.in_rules[d].extend(ids)
