@@ -37,6 +37,20 @@ def _location(file: str, line: int | None, message: str | None = None, id_: int 
     return loc
 
 
+def sarif_log(rules: list, results: list, root: str) -> dict:
+    """The SARIF 2.1.0 log of one kreach run: its rules and results; ``root`` describes
+    ``%SRCROOT%``, the base of every location's path."""
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "kreach", "version": __version__, "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": root}}},
+            "results": results,
+        }],
+    }
+
+
 def to_sarif(report: CheckReport) -> dict:
     rules = [{"id": f"kreach/{kind}", "name": kind.replace("-", " ").title().replace(" ", ""),
               "shortDescription": {"text": KIND_HELP[kind]},
@@ -76,16 +90,7 @@ def to_sarif(report: CheckReport) -> dict:
         if related:
             res["relatedLocations"] = related
         results.append(res)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "kreach", "version": __version__, "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {
-                "text": "The root of the repository kreach ran in."}}},
-            "results": results,
-        }],
-    }
+    return sarif_log(rules, results, "The root of the repository kreach ran in.")
 
 
 def render(report: CheckReport) -> str:

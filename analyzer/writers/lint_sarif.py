@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 
-from .. import __version__
 from ..lint.codes import CODES
 from ..lint.findings import LintReport
 from ..messages import CATALOGUE
-from .check_sarif import _LEVEL, SARIF_SCHEMA, _location
+from .check_sarif import _LEVEL, _location, sarif_log
 
 HELP_URI = "https://github.com/kreach/kreach/blob/main/docs/lint.md#"
 
@@ -42,16 +41,7 @@ def to_sarif(report: LintReport) -> dict:
         if related:
             res["relatedLocations"] = related
         results.append(res)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "kreach", "version": __version__, "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {
-                "text": "The directory kreach lint ran in."}}},
-            "results": results,
-        }],
-    }
+    return sarif_log(rules, results, "The directory kreach lint ran in.")
 
 
 def render(report: LintReport) -> str:
