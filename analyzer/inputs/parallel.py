@@ -1,0 +1,196 @@
+"""Reading and validating a large input on every core.
+
+Parsing YAML and checking objects are most of a run on a large input, and each file is read
+and checked on its own, so the work splits by file. :func:`prefetch` hands contiguous runs of
+files to helper processes and reads the first run itself; each part yields exactly the entries
+the document cache (:mod:`analyzer.inputs.cache`) would hold for its files: what reading
+produced, and the validation outcome of each object. The usual sequential pipeline then runs
+unchanged and finds every file already done, so the result (objects, order, diagnostics, lines)
+is the same as a run on one core by construction; parallelism changes only when the work is
+done. A part whose helper fails is simply not prefetched: that file is read in the main process.
+
+Helper processes are forked where that is safe (no other thread running), else spawned; the
+number of processes is the number of CPUs this process may use, at most :data:`MAX_JOBS`, or
+``KREACH_JOBS`` (``1`` turns this off). Inputs smaller than :data:`MIN_BYTES` are read in
+process: starting a helper costs more than it saves there.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Sequence
+
+from ..source import STDIN
+from .limits import Limits
+from .options import InputOptions
+
+ENV_JOBS = "KREACH_JOBS"
+MAX_JOBS = 8
+MIN_BYTES = 8 * 1024 * 1024
+# a helper's entries travel back pickled: the main process gives itself a larger share than a
+# helper, by about what pickling costs a helper (measured: ~22 % of reading and checking)
+_HELPER_WEIGHT = 0.82
+
+
+def jobs() -> int:
+    """Processes to read with: ``KREACH_JOBS`` if set, else the CPUs this process may use."""
+    value = os.environ.get(ENV_JOBS, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_JOBS))
+
+
+def _plain_yaml(files: Sequence[str]) -> list[tuple[str, int]]:
+    """The YAML files on disk among ``files`` with their sizes (JSON, Terraform, charts and
+    stdin take their own readers and are never prefetched)."""
+    out = []
+    for f in files:
+        if f == STDIN or not f.lower().endswith((".yaml", ".yml")):
+            continue
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        if os.path.isfile(f):
+            out.append((f, st.st_size))
+    return out
+
+
+def split(sized: Sequence[tuple[str, int]], parts: int) -> list[list[str]]:
+    """Contiguous runs of files of about equal bytes, the first (the main process's) weighted
+    1 and each helper's :data:`_HELPER_WEIGHT`."""
+    weights = [1.0] + [_HELPER_WEIGHT] * (parts - 1)
+    total = sum(size for _, size in sized) or 1
+    scale = total / sum(weights)
+    runs: list[list[str]] = [[] for _ in weights]
+    i, done, bound = 0, 0, 0.0
+    for part, weight in enumerate(weights):
+        bound += weight * scale
+        last = part == len(weights) - 1
+        while i < len(sized) and (last or done + sized[i][1] / 2 <= bound):
+            runs[part].append(sized[i][0])
+            done += sized[i][1]
+            i += 1
+    return [runs[0]] + [r for r in runs[1:] if r]  # the main process's run may be empty
+
+
+class Prefetched:
+    """The document-cache interface (``key``/``get``/``put``) over entries computed ahead, in
+    this process and in helpers; anything else is asked of ``backing`` (the on-disk cache, or
+    nothing). An entry is handed out once."""
+
+    def __init__(self, entries: dict[str, Any], pending: list[Future], backing: Any = None) -> None:
+        self._entries = entries
+        self._pending = pending
+        self.backing = backing
+
+    @staticmethod
+    def key(*parts: object) -> str:
+        from .cache import DocumentCache
+
+        return DocumentCache.key(*parts)
+
+    def get(self, key: str) -> Any:
+        value = self._entries.pop(key, None)
+        while value is None and self._pending:
+            self._collect(self._pending.pop(0))
+            value = self._entries.pop(key, None)
+        if value is None and self.backing is not None:
+            return self.backing.get(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        if self.backing is not None:
+            self.backing.put(key, value)
+
+    def _collect(self, future: Future) -> None:
+        try:
+            self._entries.update(future.result())
+        except Exception:  # a helper that failed or died: its files are read here instead
+            pass
+
+
+def prefetch(paths: Sequence[str], *, exclude: Sequence[str], inputs: InputOptions,
+             limits: Limits, k8s_version: str | None, schema: bool, namespace: str | None,
+             backing: Any = None) -> Any:
+    """A :class:`Prefetched` store for the files under ``paths``, with helper processes already
+    at work, or ``backing`` unchanged when the input is too small or one process is all there is."""
+    count = jobs()
+    if count < 2:
+        return backing
+    from .loading import discover
+
+    files, _ = discover(paths, exclude)
+    sized = _plain_yaml(files)
+    if sum(size for _, size in sized) < MIN_BYTES or len(sized) < 2:
+        return backing
+    runs = split(sized, count)
+    options = (inputs, limits, k8s_version, schema, namespace)
+    executor = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=_context())
+    try:
+        pending = [executor.submit(read_and_check, run, options, backing is not None and backing.root)
+                   for run in runs[1:]]
+    finally:
+        executor.shutdown(wait=False)
+    try:
+        entries = read_and_check(runs[0], options, None)
+    except Exception:  # e.g. an unsupported k8s_version: the main pipeline says so
+        entries = {}
+    return Prefetched(entries, pending, backing)
+
+
+def _context() -> Any:
+    """Fork when no other thread runs (cheap: the helper starts with everything imported);
+    spawn otherwise (a thread holding a lock at fork time would leave the helper stuck)."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def read_and_check(files: Sequence[str], options: tuple, disk: Any) -> dict[str, Any]:
+    """The document-cache entries of ``files``: what reading each produced and the validation
+    outcome of its objects, under the keys :func:`~analyzer.inputs.loading.load_paths` and
+    :func:`~analyzer.inputs.validation.validate_manifests` will look up. With ``disk`` (the root
+    of the on-disk cache), entries are also stored there, and files already there are left to
+    the main process to take from it."""
+    from .cache import DocumentCache, text_key
+    from .loading import Locator, Manifest, _load_text, _read_text, with_namespace
+    from .validation import _check_one, schema_validator
+
+    inputs, limits, k8s_version, schema, namespace = options
+    store = DocumentCache.__new__(DocumentCache) if disk else None
+    if store is not None:
+        store.root, store.hits, store.misses = disk, 0, 0
+    validator = schema_validator(k8s_version) if schema else None
+    entries: dict[str, Any] = {}
+    for path in files:
+        try:
+            text = _read_text(path, None, limits)
+        except Exception:  # the main process reads it again and reports why
+            continue
+        key = text_key(path, text, limits, inputs)
+        if store is not None and store._path(key).exists():
+            continue
+        locator = Locator()
+        items = list(_load_text(path, text, locator, inputs, limits))
+        manifests = [m for m in items if isinstance(m, Manifest)]
+        if namespace:
+            manifests = list(with_namespace(manifests, namespace))
+        vkey = DocumentCache.key("validated", key, k8s_version, schema, namespace,
+                                 validator.version if validator is not None else None)
+        outcomes = [_check_one(m, validator, locator) for m in manifests]
+        entries[key], entries[vkey] = items, outcomes
+        if store is not None:
+            store.put(key, items)
+            store.put(vkey, outcomes)
+    return entries

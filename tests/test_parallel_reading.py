@@ -1,0 +1,139 @@
+"""Reading on every core: a large input is read and checked by helper processes, and the answer,
+the diagnostics, their order and their lines are those of a run on one core."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from analyzer import analyze
+from analyzer.analysis import Options
+from analyzer.inputs import parallel
+from analyzer.inputs.parallel import Prefetched, split
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+BROKEN = """\
+apiVersion: v1
+kind: Service
+metadata: {name: broken
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: c
+        image: x
+        ports: [{containerPort: 70000}, {containerPort: 8080, name: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-in}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+  - from: [{ipBlock: {cidr: 10.0.0.0/33}}]
+"""
+
+
+@pytest.fixture
+def many_files(tmp_path):
+    """The demo plus files with every kind of problem, spread over several files, one of them
+    defining an object the demo defines again (a duplicate found across files)."""
+    work = tmp_path / "in"
+    shutil.copytree(DEMO, work)
+    (work / "zz-broken.yaml").write_text(BROKEN)
+    (work / "zz-again.yaml").write_text((DEMO / "policies-shop.yaml").read_text())
+    for i in range(6):
+        (work / f"team-{i}.yaml").write_text(BROKEN.replace("name: api", f"name: api{i}"))
+    return work
+
+
+def _everything(analysis):
+    view = analysis.view
+    return ([str(d) for d in analysis.diagnostics],
+            sorted((s, d, a.conns.to_text(), sorted(map(str, a.ingress | a.egress)))
+                   for (s, d), a in view.edges.items()),
+            analysis.objects)
+
+
+@pytest.fixture
+def in_parallel(monkeypatch):
+    """Prefetch whatever the size (the input here is far below MIN_BYTES), in 3 processes."""
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setenv("KREACH_JOBS", "3")
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_helpers_give_the_answer_of_one_process(many_files, in_parallel, monkeypatch, start):
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context(start))
+    calls = []
+    real = parallel.prefetch
+    monkeypatch.setattr(parallel, "prefetch", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    both = _everything(analyze([str(many_files)]))
+    assert isinstance(calls[0], Prefetched)  # the parallel path was taken
+    monkeypatch.setenv("KREACH_JOBS", "1")
+    one = _everything(analyze([str(many_files)]))
+    assert both == one
+    assert any("KR009" in d or "KR001" in d for d in one[0])  # the broken YAML is reported
+
+
+def test_options_that_change_reading_reach_the_helpers(many_files, in_parallel, monkeypatch):
+    options = Options(namespace="team", level="pod", schema=False)
+    both = _everything(analyze([str(many_files)], options))
+    monkeypatch.setenv("KREACH_JOBS", "1")
+    one = _everything(analyze([str(many_files)], options))
+    assert both == one
+
+
+def test_one_process_or_a_small_input_reads_in_process(many_files, monkeypatch):
+    kwargs = dict(exclude=(), inputs=Options().inputs, limits=None, k8s_version=None,
+                  schema=True, namespace=None, backing="disk")
+    monkeypatch.setenv("KREACH_JOBS", "1")
+    assert parallel.prefetch([str(many_files)], **kwargs) == "disk"
+    monkeypatch.setenv("KREACH_JOBS", "2")
+    assert parallel.prefetch([str(many_files)], **kwargs) == "disk"  # below MIN_BYTES
+
+
+def test_a_helper_that_fails_leaves_its_files_to_the_main_process():
+    failed: Future = Future()
+    failed.set_exception(RuntimeError("helper died"))
+    done: Future = Future()
+    done.set_result({"b": ["from a helper"]})
+
+    class Disk:
+        def get(self, key):
+            return f"{key} from disk"
+
+    store = Prefetched({"a": ["read here"]}, [failed, done], Disk())
+    assert store.get("a") == ["read here"]
+    assert store.get("b") == ["from a helper"]
+    assert store.get("c") == "c from disk"  # nobody prefetched it: asked of the backing cache
+    assert store.get("a") == "a from disk"  # an entry is handed out once
+
+
+def test_files_are_split_in_order_and_the_main_process_takes_the_larger_share():
+    sized = [(f"f{i}", 100) for i in range(20)]
+    runs = split(sized, 2)
+    assert [f for run in runs for f in run] == [f for f, _ in sized]
+    assert len(runs[0]) > len(runs[1]) > 0
+    assert [f for run in split(sized[:1], 4) for f in run] == ["f0"]
+    assert [f for run in split(sized, 8) for f in run] == [f for f, _ in sized]
+
+
+def test_kreach_jobs_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("KREACH_JOBS", "5")
+    assert parallel.jobs() == 5
+    monkeypatch.setenv("KREACH_JOBS", "lots")
+    assert parallel.jobs() == 1
+    monkeypatch.delenv("KREACH_JOBS")
+    assert 1 <= parallel.jobs() <= parallel.MAX_JOBS
