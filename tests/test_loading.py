@@ -7,12 +7,15 @@ the rest of the input is still loaded.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.diagnostics import Severity
-from analyzer.inputs.loading import load_paths
+from analyzer.inputs.loading import _only_directives, load_paths, split_documents
 from analyzer.source import STDIN
 
 
@@ -307,3 +310,22 @@ def test_a_leading_zero_integer_is_octal_as_yaml_1_1_and_kubernetes_read_it():
 
     for text in ("a: 010", "a: 0", "a: 0010", "a: 10", "a: 09"):
         assert construct(compose_safely(text + "\n", Limits()), Limits()) == yaml.safe_load(text), text
+
+
+_LINES = ["---", "--- ", "---\t", "---x", " ---", "a: 1", "...", "... ", "b: ---", "", "%YAML 1.1",
+          "# c", "----", "--- !!map"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LINES), max_size=8), st.booleans())
+def test_documents_start_at_every_dashes_line_and_nowhere_else(lines, newline):
+    """A document starts at a line that is ``---`` alone or followed by a blank: the reference
+    is the plain multi-line pattern the fast search replaced."""
+    text = "\n".join(lines) + ("\n" if newline else "")
+    starts = [0] + [m.start() for m in re.finditer(r"^---(?=[ \t]|$)", text, re.MULTILINE)]
+    chunks = split_documents(text)
+    expected = len(starts) - (1 if len(starts) > 1 and _only_directives(text[:starts[1]]) else 0)
+    assert len(chunks) == expected
+    assert [c.first_line for c in chunks] == [
+        text.count("\n", 0, s) + 1 for i, s in enumerate(starts)
+        if not (i == 0 and len(starts) > 1 and _only_directives(text[:starts[1]]))]
