@@ -108,7 +108,7 @@ def test_a_helper_that_fails_leaves_its_files_to_the_main_process():
     failed: Future = Future()
     failed.set_exception(RuntimeError("helper died"))
     done: Future = Future()
-    done.set_result({"b": ["from a helper"]})
+    done.set_result(parallel.encode({"b": ["from a helper"]}))
 
     class Disk:
         def get(self, key):
@@ -137,3 +137,20 @@ def test_kreach_jobs_is_read_from_the_environment(monkeypatch):
     assert parallel.jobs() == 1
     monkeypatch.delenv("KREACH_JOBS")
     assert 1 <= parallel.jobs() <= parallel.MAX_JOBS
+
+
+def test_entries_cross_from_a_helper_unchanged():
+    import datetime
+
+    from analyzer.inputs.loading import Manifest
+    from analyzer.messages import diagnostic
+    from analyzer.source import SourceRef
+
+    source = SourceRef("a.yaml", 3, 1, ("items", 0), "")
+    m = Manifest("v1", "Service", "web", "shop", {"spec": {"ports": [{"port": 80}]}, "x": None}, source)
+    warn = diagnostic("KR006", SourceRef("b.yaml"))
+    entries = {"k": [m, warn], "validated:v": [(1, None, [warn]), (2, {"a": [1.5, True]}, [])]}
+    back = parallel.decode(parallel.encode(entries))
+    assert back == {"k": [m, warn], "v": [(1, None, [warn]), (2, {"a": [1.5, True]}, [])]}
+    odd = {"k": [Manifest("v1", "Pod", "p", None, {"t": datetime.date(2024, 1, 2)}, source)]}
+    assert parallel.decode(parallel.encode(odd)) == odd  # what marshal cannot write is pickled
