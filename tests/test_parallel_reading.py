@@ -122,7 +122,7 @@ def test_a_helper_that_fails_leaves_its_files_to_the_main_process():
 
 
 def test_files_are_split_in_order_and_the_main_process_takes_the_larger_share():
-    sized = [(f"f{i}", 100) for i in range(20)]
+    sized = [(f"f{i}", 100) for i in range(40)]
     runs = split(sized, 2)
     assert [f for run in runs for f in run] == [f for f, _ in sized]
     assert len(runs[0]) > len(runs[1]) > 0
