@@ -83,6 +83,14 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         from .inputs.cache import DocumentCache
 
         cache = DocumentCache.from_env()
+    probe = None
+    if cache is not None and rev is None and stdin_text is None:  # the whole analysis, cached
+        from .analysis_cache import probe as probe_for
+
+        probe = probe_for(paths, options, limits)
+        cached = probe.restore(options) if probe is not None else None
+        if cached is not None:
+            return cached
     if rev is not None:
         from .inputs.git import read_revision
 
@@ -100,7 +108,10 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     if shared is not None:  # validate a file unchanged since the other revision once
         loaded = replace(loaded, keys=shared.keys())
         return analyze_loaded(loaded, options, shared.validation)
-    return analyze_loaded(loaded, options, cache)
+    analysis = analyze_loaded(loaded, options, cache)
+    if probe is not None:
+        probe.save(analysis)
+    return analysis
 
 
 def analyze_texts(named: Sequence[tuple[str, str]], options: Options = Options(), *,

@@ -44,6 +44,7 @@ class CheckOptions:
     namespace: str | None = None  # of manifests that name none (kubectl -n)
     exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
     rev: str | None = None  # read the manifests at this git revision (the assertions as they are)
+    cache: bool = False  # reuse earlier runs' work (analyzer.analysis_cache); the CLI's default is on
 
 
 class Unresolved(Exception):
@@ -125,7 +126,7 @@ def open_manifests(file: AssertionFile, options: CheckOptions = CheckOptions()
     files = [f for f in files if os.path.abspath(f) != this
              and os.path.basename(f) not in ASSERTION_FILE_NAMES]
     analysis = analyze(files, Options(k8s_version=options.k8s_version, schema=options.schema,
-                                      namespace=options.namespace))
+                                      namespace=options.namespace, cache=options.cache))
     diags = tuple(missing) + analysis.diagnostics
     if analysis.is_empty:
         return None, diags

@@ -199,8 +199,14 @@ def analysis_options(flags: InputFlags, settings, level: str = "workload"):
     return Options(level=level, k8s_version=_pick(flags.k8s_version, settings, "k8s-version", None),
                    schema=_pick(flags.schema, settings, "schema", True),
                    namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude,
-                   cache=not _NO_CACHE and not flags.no_cache and bool(settings.get("cache", True)),
+                   cache=not flags.no_cache and cache_on(settings),
                    **({"inputs": flags.inputs} if flags.inputs is not None else {}))
+
+
+def cache_on(settings) -> bool:
+    """Reuse what earlier runs read and analysed (~/.cache/kreach): unless ``kreach --no-cache``
+    or ``cache = false`` in [tool.kreach]."""
+    return not _NO_CACHE and bool(settings.get("cache", True))
 
 
 def must_have_input(analysis, flags: InputFlags, settings) -> None:

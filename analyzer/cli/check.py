@@ -16,7 +16,7 @@ from typing import List, Optional
 import typer
 
 from .app import (REV, EXCLUDE, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, VERBOSE, _pick, _report, _settings,
-                  check_timeout, setting_format, timeout_seconds)
+                  cache_on, check_timeout, setting_format, timeout_seconds)
 from .io import emit
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -91,7 +91,7 @@ def check(
                            namespace=_pick(namespace, settings, "namespace", None),
                            exclude=tuple(exclude or ()) + tuple(settings.get("exclude", ())),
                            allow_partial=_pick(allow_partial, settings, "allow-partial", False),
-                           rev=rev)
+                           rev=rev, cache=cache_on(settings))
     if file is None:
         found = find_assertion_file(".")
         path, diags = found.path, found.diagnostics

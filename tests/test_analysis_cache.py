@@ -1,0 +1,225 @@
+"""The analysis cache: an unchanged input of plain YAML files is answered from one stored entry
+(nothing read, validated, modelled or evaluated again), with the same answers, diagnostics and
+lines as a run without it; any change to a file, to the set of files, to an option or to kreach's
+engine is a miss."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer import analysis as analysis_mod
+from analyzer import analysis_cache
+from analyzer import analyze
+from analyzer.analysis import Options
+from analyzer.inputs.limits import Limits
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("KREACH_NO_CACHE", raising=False)
+    monkeypatch.setenv("KREACH_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def demo(tmp_path, cache_dir):
+    work = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo", work)
+    return work
+
+
+@pytest.fixture
+def builds(monkeypatch) -> list[int]:
+    """How many times a cluster model was built (once per analysis that was not restored)."""
+    seen: list[int] = []
+    real = analysis_mod.build_cluster
+
+    def counting(*args, **kwargs):
+        seen.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis_mod, "build_cluster", counting)
+    return seen
+
+
+def _answer(analysis):
+    return (sorted((s, d, a.conns.to_text(), sorted(map(str, a.ingress)), sorted(map(str, a.egress)))
+                   for (s, d), a in analysis.view.edges.items()),
+            [str(d) for d in analysis.diagnostics], analysis.objects, analysis.edge)
+
+
+def test_an_unchanged_input_is_restored_whole_with_the_same_answer_and_lines(demo, builds):
+    first = analyze([str(demo)], Options(cache=True))
+    again = analyze([str(demo)], Options(cache=True))
+    assert builds == [1]  # the second analysis was not built: it was restored
+    assert _answer(again) == _answer(first) == _answer(analyze([str(demo)]))
+    # every rule's line is found again from the kept text
+    refs = {r for a in again.view.edges.values() for r in (*a.ingress, *a.egress) if r.policy}
+    assert refs
+    for ref in refs:
+        assert again.locator.line(ref.source, ref.path) == first.locator.line(ref.source, ref.path)
+    assert again.locator.files == first.locator.files
+    assert again.locator.text_line(str(demo / "shop.yaml"), 1) == \
+        first.locator.text_line(str(demo / "shop.yaml"), 1)
+
+
+def _restored(demo, builds, options=Options(cache=True)) -> bool:
+    before = len(builds)
+    analyze([str(demo)], options)
+    return len(builds) == before
+
+
+def test_a_changed_file_is_a_miss_and_the_answer_follows_it(demo, builds):
+    analyze([str(demo)], Options(cache=True))
+    target = demo / "policies-shop.yaml"
+    target.write_text(target.read_text().replace("port: http", "port: 9000", 1))
+    assert not _restored(demo, builds)
+    assert _answer(analyze([str(demo)], Options(cache=True))) == _answer(analyze([str(demo)]))
+    assert _restored(demo, builds)  # and the new content is stored in its turn
+
+
+def test_a_one_byte_change_even_in_a_comment_is_a_miss(demo, builds):
+    analyze([str(demo)], Options(cache=True))
+    target = demo / "shop.yaml"
+    target.write_text(target.read_text() + "\n# reviewed\n")
+    assert not _restored(demo, builds)
+
+
+def test_an_added_removed_or_renamed_file_is_a_miss(demo, builds):
+    analyze([str(demo)], Options(cache=True))
+    (demo / "extra.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n")
+    assert not _restored(demo, builds)
+    (demo / "extra.yaml").unlink()
+    assert _restored(demo, builds)  # back to the first content: its entry is still there
+    (demo / "monitoring.yaml").rename(demo / "zz-monitoring.yaml")
+    assert not _restored(demo, builds)
+    (demo / "zz-monitoring.yaml").unlink()
+    assert not _restored(demo, builds)
+
+
+@pytest.mark.parametrize("changed", [
+    Options(cache=True, level="pod"),
+    Options(cache=True, k8s_version="1.29"),
+    Options(cache=True, schema=False),
+    Options(cache=True, namespace="elsewhere"),
+    Options(cache=True, exclude=("monitoring.yaml",)),
+    Options(cache=True, limits=Limits(max_documents=3)),
+])
+def test_every_analysis_option_is_part_of_the_key(demo, builds, changed):
+    analyze([str(demo)], Options(cache=True))
+    assert not _restored(demo, builds, changed)
+    cold = analyze([str(demo)], Options(**{**changed.__dict__, "cache": False}))
+    assert _answer(analyze([str(demo)], changed)) == _answer(cold)
+
+
+def test_a_change_to_kreachs_engine_source_is_a_miss(demo, builds, monkeypatch):
+    analyze([str(demo)], Options(cache=True))
+    monkeypatch.setattr(analysis_cache, "fingerprint", lambda: "another-engine")
+    assert not _restored(demo, builds)
+
+
+def test_the_fingerprint_covers_the_modules_that_model_and_evaluate(tmp_path):
+    package = tmp_path / "analyzer"
+    for name in ("analysis.py", "inputs/loading.py", "model/cluster.py", "engine/evaluate.py",
+                 "engine/sub/deep.py", "writers/json_writer.py"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(f"# {name}\n")
+    first = analysis_cache.source_digest(package)
+    for name in ("analysis.py", "inputs/loading.py", "model/cluster.py", "engine/evaluate.py",
+                 "engine/sub/deep.py"):
+        (package / name).write_text((package / name).read_text() + "x = 1\n")
+        assert analysis_cache.source_digest(package) != first, name
+        first = analysis_cache.source_digest(package)
+    (package / "writers/json_writer.py").write_text("# writers do not change the analysis\n")
+    assert analysis_cache.source_digest(package) == first
+
+
+def test_a_corrupt_or_truncated_entry_is_a_miss_and_is_replaced(demo, builds, cache_dir):
+    analyze([str(demo)], Options(cache=True))
+    [entry] = [p for p in (cache_dir / "analysis").rglob("*") if p.is_file()]
+    entry.write_bytes(entry.read_bytes()[:100])
+    assert not _restored(demo, builds)
+    assert _restored(demo, builds)
+    entry.write_bytes(b"not a pickle at all")
+    assert not _restored(demo, builds)
+
+
+def test_an_unwritable_cache_costs_only_time(demo, builds, tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("KREACH_CACHE_DIR", str(blocked))
+    first = analyze([str(demo)], Options(cache=True))
+    assert _answer(first) == _answer(analyze([str(demo)]))
+
+
+def test_off_unless_asked(demo, builds, cache_dir, monkeypatch):
+    analyze([str(demo)])  # the library default: no cache
+    assert not (cache_dir / "analysis").exists()
+    monkeypatch.setenv("KREACH_NO_CACHE", "1")
+    analyze([str(demo)], Options(cache=True))
+    assert not (cache_dir / "analysis").exists()
+
+
+def test_only_plain_yaml_files_on_disk_take_this_path(demo, tmp_path):
+    limits = Limits()
+    assert analysis_cache.probe([str(demo)], Options(cache=True), limits) is not None
+    assert analysis_cache.probe(["-"], Options(cache=True), limits) is None
+    (demo / "more.json").write_text('{"apiVersion": "v1", "kind": "Namespace", '
+                                    '"metadata": {"name": "more"}}')
+    assert analysis_cache.probe([str(demo)], Options(cache=True), limits) is None
+    tf = tmp_path / "tf"
+    shutil.copytree(FIXTURES / "terraform" / "hcl", tf)
+    assert analysis_cache.probe([str(tf)], Options(cache=True), limits) is None
+
+
+def test_only_the_most_recently_used_entries_are_kept(demo, cache_dir, monkeypatch):
+    monkeypatch.setattr(analysis_cache, "KEEP", 2)
+    for n in range(4):
+        (demo / "extra.yaml").write_text(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x{n}\n")
+        analyze([str(demo)], Options(cache=True))
+    assert len([p for p in (cache_dir / "analysis").rglob("*") if p.is_file()]) == 2
+
+
+# -- every command that analyses gives the same output from a restored analysis --------------
+
+COMMANDS = [
+    ["list", "{demo}"],
+    ["list", "{demo}", "--format", "json"],
+    ["list", "{demo}", "--level", "pod"],
+    ["list", "{demo}", "--level", "pod", "--format", "json"],
+    ["exposure", "{demo}"],
+    ["lint", "{demo}"],
+    ["audit", "{demo}", "--format", "json"],
+    ["check", "{demo}/kreach.yaml"],
+    ["who-can-reach", "shop/db", "{demo}"],
+    ["can", "shop/web", "shop/db", "{demo}", "--port", "5432"],
+    ["lint", "{lint}"],
+    ["list", "{failing}"],
+    ["list", "{edge}", "--format", "json"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a).replace("{", "").replace("}", ""))
+def test_commands_print_the_same_from_a_restored_analysis(argv, demo, tmp_path, builds):
+    from analyzer.cli import app
+
+    dirs = {"demo": str(demo)}
+    for name in ("lint", "failing", "edge"):
+        dirs[name] = str(tmp_path / name)
+        if not Path(dirs[name]).exists():
+            shutil.copytree(FIXTURES / name, dirs[name])
+    args = [a.format(**dirs) for a in argv]
+    runner = CliRunner()
+    cold = runner.invoke(app, ["--no-cache", *args])
+    before = len(builds)
+    first = runner.invoke(app, args)
+    built = len(builds) - before
+    again = runner.invoke(app, args)
+    assert len(builds) - before - built < built, "the second run's analysis was restored, not built"
+    assert (again.exit_code, again.output) == (first.exit_code, first.output) == (cold.exit_code, cold.output)
