@@ -44,6 +44,8 @@ class Analysis:
     options: Options = field(default_factory=Options)
     objects: int = 0  # usable objects after validation
     edge: tuple = ()  # analyzer.engine.edge.Reached: routes from outside and whether they get through
+    # the analysis cache's key for it (analyzer.analysis_cache); None when it was not cached
+    cache_key: str | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def view(self) -> "ConnectivityView":
@@ -111,6 +113,7 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     analysis = analyze_loaded(loaded, options, cache)
     if probe is not None:
         probe.save(analysis)
+        analysis = replace(analysis, cache_key=probe.key)
     return analysis
 
 

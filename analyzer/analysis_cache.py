@@ -39,17 +39,20 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .inputs.cache import DocumentCache, default_dir, text_key
 from .inputs.cache import fingerprint as document_fingerprint
 from .inputs.limits import Limits
 
+from .analysis import Analysis
+
 if TYPE_CHECKING:
-    from .analysis import Analysis, Options
+    from .analysis import Options
+    from .inputs.loading import Locator
 
 KEEP = 8  # entries kept; the least recently used beyond that are removed when one is stored
-_FORMAT = 1  # the layout of an entry
+_FORMAT = 2  # the layout of an entry
 _PLAIN = (".yaml", ".yml")  # what a run reads as plain YAML text (see loading._load_file)
 # modules whose source decides the analysis (beside the document cache's own)
 _DECIDING = ("inputs", "model", "engine")
@@ -84,25 +87,128 @@ class Probe:
     key: str
     texts: tuple[tuple[str, str], ...]
     store: "AnalysisStore"
+    paths: tuple[str, ...] = ()
 
     def restore(self, options: "Options") -> "Analysis | None":
-        """The analysis stored under this key, or None (absent, unreadable, another layout)."""
-        entry = self.store.get(self.key)
-        if not (isinstance(entry, tuple) and len(entry) == 6 and entry[0] == _FORMAT):
+        """The analysis stored under this key, or None (absent, unreadable, another layout).
+        Its diagnostics, count and lines are read now; the cluster model and the reachability
+        when first used (a command whose output is cached never needs them)."""
+        opened = self.store.open(self.key)
+        if opened is None:
             return None
-        from .analysis import Analysis
-        from .inputs.loading import Locator, split_documents
+        head, body = opened
+        if not (isinstance(head, tuple) and len(head) == 5 and head[0] == _FORMAT):
+            body.close()
+            return None
+        from .inputs.loading import Chunk, Locator
 
-        _, cluster, reachability, diagnostics, objects, edge = entry
+        _, diagnostics, objects, edge, spans = head
         locator = Locator()
-        for path, text in self.texts:
-            if text.strip():  # as the reader does: an empty file keeps no text
-                locator.remember(path, split_documents(text))  # lines are found again on demand
-        return Analysis(cluster, reachability, diagnostics, locator, options, objects, edge)
+        texts = dict(self.texts)
+        for path, kept in spans.items():  # the reader's documents, cut again from the texts
+            text = texts.get(path)
+            locator.remember(path, [Chunk(piece if isinstance(piece, str) or text is None
+                                          else text[piece[0]:piece[1]], first_line, index)
+                                    for piece, first_line, index in kept])
+        body.recompute = lambda: _computed(self.paths, options)
+        return _restored(body, diagnostics, locator, options, objects, edge, self.key)
 
     def save(self, analysis: "Analysis") -> None:
-        self.store.put(self.key, (_FORMAT, analysis.cluster, analysis.reachability,
-                                  analysis.diagnostics, analysis.objects, analysis.edge))
+        self.store.put(self.key, (_FORMAT, analysis.diagnostics, analysis.objects, analysis.edge,
+                                  self._spans(analysis.locator)),
+                       (analysis.cluster, analysis.reachability))
+
+    def _spans(self, locator: "Locator") -> dict[str, list[tuple[Any, int, int]]]:
+        """Where each document the reader kept lies in its file's text: ``(start, end)`` (or
+        the document's text, for a name the pre-pass did not read), first line and index. Lines
+        of fields are found again from these on demand, as after a document-cache hit."""
+        texts = dict(self.texts)
+        spans: dict[str, list[tuple[Any, int, int]]] = {}
+        for path, chunks in locator._chunks.items():
+            text, at, kept = texts.get(path), 0, []
+            for chunk in chunks:
+                start = -1 if text is None else text.find(chunk.text, at)
+                if start < 0:
+                    kept.append((chunk.text, chunk.first_line, chunk.index))
+                else:
+                    at = start + len(chunk.text)
+                    kept.append(((start, at), chunk.first_line, chunk.index))
+            spans[path] = kept
+        return spans
+
+
+class _Body:
+    """The cluster model and reachability of a restored analysis, read when first asked for
+    from the entry's open file (still whole if another run replaced or removed the entry); if
+    that part cannot be read after all, they are computed again from the input."""
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+        self._value: tuple | None = None
+        self.recompute: Callable[[], tuple] | None = None
+
+    def get(self) -> tuple:
+        if self._value is None:
+            try:
+                with self._fh:
+                    value = _load(self._fh)
+                if not (isinstance(value, tuple) and len(value) == 2):
+                    raise ValueError("not an analysis body")
+            except Exception:
+                if self.recompute is None:
+                    raise
+                value = self.recompute()
+            self._value = value
+        return self._value
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __del__(self) -> None:  # never read: the analysis was answered without its model
+        try:
+            self._fh.close()
+        except Exception:
+            pass
+
+
+class _FromBody:
+    """An attribute of a restored analysis read from its :class:`_Body` when first used."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        values = obj.__dict__
+        if self.name not in values:
+            values[self.name] = values["_body"].get()[self.index]
+        return values[self.name]
+
+    def __set__(self, obj: Any, value: Any) -> None:  # dataclasses.replace builds through __init__
+        obj.__dict__[self.name] = value
+
+
+class RestoredAnalysis(Analysis):
+    """An analysis read back from the cache, equal to the one that was stored; its cluster model
+    and reachability are read when first used. It pickles and copies as a plain Analysis."""
+
+    cluster = _FromBody(0)  # type: ignore[assignment]
+    reachability = _FromBody(1)  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:
+        return Analysis, tuple(getattr(self, f.name) for f in dataclasses.fields(Analysis))
+
+
+def _restored(body: _Body, diagnostics: tuple, locator: "Locator", options: "Options",
+              objects: int, edge: tuple, key: str) -> Analysis:
+    analysis = RestoredAnalysis.__new__(RestoredAnalysis)
+    analysis.__dict__.update(_body=body, diagnostics=diagnostics, locator=locator, options=options,
+                             objects=objects, edge=edge, cache_key=key)
+    return analysis
 
 
 def probe(paths: Sequence[str], options: "Options", limits: Limits,
@@ -129,7 +235,47 @@ def probe(paths: Sequence[str], options: "Options", limits: Limits,
         keys.append(text_key(path, text, limits, options.inputs))
     key = DocumentCache.key("analysis", _FORMAT, dataclasses.replace(options, cache=False, limits=None),
                             limits, tuple(paths), tuple(files), walked, tuple(keys))
-    return Probe(key, tuple(texts), AnalysisStore(default_dir() if root is None else root))
+    return Probe(key, tuple(texts), AnalysisStore(default_dir() if root is None else root), tuple(paths))
+
+
+def _computed(paths: Sequence[str], options: "Options") -> tuple:
+    from .analysis import analyze
+
+    analysis = analyze(list(paths), dataclasses.replace(options, cache=False))
+    return analysis.cluster, analysis.reachability
+
+
+def _load(fh: Any) -> Any:
+    """One pickle from ``fh``, with the cycle collector paused: loading creates millions of
+    small objects and would set it off hundreds of times, finding nothing to collect."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.load(fh)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _write_atomically(path: Path, write: Callable[[Any], None]) -> bool:
+    """Write a file through a temporary one renamed into place: readers see all of it or none.
+    False when it could not be written (best effort: an unwritable cache costs only time)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return False
+    return True
 
 
 # -- storing: pickles of frozen slotted dataclasses, made fast to load -------------------------
@@ -167,50 +313,41 @@ class _Pickler(pickle.Pickler):
 class AnalysisStore:
     """Whole analyses by key; every failure is a miss, never an error."""
 
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root) / "analysis" / fingerprint()
+    def __init__(self, root: Path | str, kind: str = "analysis") -> None:
+        self.root = Path(root) / kind / fingerprint()
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
         return self.root / key
 
-    def get(self, key: str) -> Any:
-        path = self._path(key)
-        enabled = gc.isenabled()
-        gc.disable()  # millions of small objects: the collector would run hundreds of times
+    def open(self, key: str) -> tuple[Any, _Body] | None:
+        """The head of the entry and its body, still to be read; None when there is no
+        readable entry."""
+        path = self.path(key)
         try:
-            with open(path, "rb") as fh:
-                value = pickle.load(fh)
-        except Exception:  # absent, half-written by a crashed run, from another Python: a miss
+            fh = open(path, "rb")
+        except OSError:
             return None
-        finally:
-            if enabled:
-                gc.enable()
+        try:
+            head = _load(fh)
+        except Exception:  # half-written by a crashed run, from another Python: a miss
+            fh.close()
+            return None
         try:
             os.utime(path)  # recently used: kept when older entries are removed
         except OSError:
             pass
-        return value
+        return head, _Body(fh)
 
-    def put(self, key: str, value: Any) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    _Pickler(fh, protocol=5).dump(value)
-                os.replace(tmp, path)  # atomic: readers see the whole entry or none
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-        except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
-            return  # best effort: an unwritable cache costs only time
-        self._prune()
+    def put(self, key: str, *values: Any) -> None:
+        """Store ``values`` one after the other (the head first) under ``key``."""
+        def write(fh: Any) -> None:
+            for value in values:
+                _Pickler(fh, protocol=5).dump(value)
 
-    def _prune(self) -> None:
+        if _write_atomically(self.path(key), write):
+            self.prune()
+
+    def prune(self) -> None:
         """Keep the :data:`KEEP` most recently used entries, whatever kreach wrote them (an old
         version's entries are never used again)."""
         entries = []
@@ -237,3 +374,85 @@ def _mtime(entry: os.DirEntry) -> float:
         return entry.stat().st_mtime
     except OSError:
         return 0.0
+
+
+# -- what a writer made of a cached analysis ---------------------------------------------------
+
+_WRITTEN = ("txt", "json", "csv")  # writers whose text depends on the analysis and nothing else
+_PIECE = 1 << 20
+
+
+@lru_cache(maxsize=1)
+def package_digest() -> str:
+    """SHA-256 of the source of every module of ``analyzer`` (writers, reports, the CLI...)."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256(fingerprint().encode())
+    for module in sorted(package.rglob("*.py")):
+        h.update(module.relative_to(package).as_posix().encode())
+        h.update(b"\x00")
+        h.update(module.read_bytes())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def cached_stream(analysis: "Analysis", fmt: str,
+                  stream: Callable[["Analysis", str], Iterator[str]]) -> Iterator[str]:
+    """``stream(analysis, fmt)``: what writer ``fmt`` made of this analysis, kept beside it in the
+    cache. When the analysis came from the analysis cache (or went into it) and the same kreach
+    wrote it with the same writer before, the text is read back instead of written again; else it
+    is written as usual and kept once the writer has finished."""
+    key = analysis.cache_key
+    if key is None or fmt not in _WRITTEN:
+        return stream(analysis, fmt)
+    store = AnalysisStore(default_dir(), "output")
+    out_key = DocumentCache.key("output", key, fmt, analysis.options.level, package_digest())
+    kept = store.path(out_key)
+    try:
+        fh = open(kept, encoding="utf-8", errors="surrogatepass", newline="")
+    except OSError:
+        return _keeping(store, out_key, stream(analysis, fmt))
+    try:
+        os.utime(kept)
+    except OSError:
+        pass
+    return _pieces(fh)
+
+
+def _pieces(fh: Any) -> Iterator[str]:
+    with fh:
+        while piece := fh.read(_PIECE):
+            yield piece
+
+
+def _keeping(store: "AnalysisStore", key: str, chunks: Iterator[str]) -> Iterator[str]:
+    """``chunks`` as they come, kept under ``key`` once the last one has been given."""
+    path = store.path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fh = os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass", newline="")
+    except OSError:
+        yield from chunks
+        return
+    done = False
+    try:
+        for chunk in chunks:
+            yield chunk
+            if fh is not None:
+                try:
+                    fh.write(chunk)
+                except OSError:  # a full disk: the output still goes out, only not kept
+                    fh.close()
+                    fh = None
+        done = fh is not None
+    finally:
+        try:
+            if fh is not None:
+                fh.close()
+            if done:
+                os.replace(tmp, path)
+                store.prune()
+            else:
+                os.unlink(tmp)
+        except OSError:
+            pass

@@ -223,3 +223,108 @@ def test_commands_print_the_same_from_a_restored_analysis(argv, demo, tmp_path, 
     again = runner.invoke(app, args)
     assert len(builds) - before - built < built, "the second run's analysis was restored, not built"
     assert (again.exit_code, again.output) == (first.exit_code, first.output) == (cold.exit_code, cold.output)
+
+
+def test_a_damaged_model_part_behind_a_good_head_is_computed_again(demo, builds, cache_dir):
+    first = analyze([str(demo)], Options(cache=True))
+    [entry] = [p for p in (cache_dir / "analysis").rglob("*") if p.is_file()]
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) - 200])  # the head is whole, the model part is not
+    again = analyze([str(demo)], Options(cache=True))
+    assert type(again).__name__ == "RestoredAnalysis"  # the head was read
+    assert _answer(again) == _answer(first)
+
+
+def test_a_restored_analysis_reads_its_model_only_when_used(demo, builds, monkeypatch):
+    analyze([str(demo)], Options(cache=True))
+    loads: list[int] = []
+    real = analysis_cache._load
+    monkeypatch.setattr(analysis_cache, "_load", lambda fh: loads.append(1) or real(fh))
+    again = analyze([str(demo)], Options(cache=True))
+    assert len(loads) == 1 and again.diagnostics is not None and again.objects
+    assert again.cluster.pods and len(loads) == 2
+    assert again.reachability.cluster is again.cluster and len(loads) == 2
+
+
+# -- the output of a writer, kept beside a cached analysis -------------------------------------
+
+@pytest.fixture
+def writes(monkeypatch) -> list[str]:
+    """The formats a writer was asked to write (and did not come from the cache)."""
+    import analyzer.writers as writers
+
+    seen: list[str] = []
+    real = writers.stream
+
+    def counting(analysis, fmt):
+        seen.append(fmt)
+        return real(analysis, fmt)
+
+    monkeypatch.setattr(writers, "stream", counting)
+    return seen
+
+
+@pytest.mark.parametrize("fmt", ["txt", "json", "csv"])
+def test_list_output_is_kept_and_read_back_the_same(demo, writes, fmt, tmp_path):
+    from analyzer.cli import app
+
+    runner = CliRunner()
+    cold = runner.invoke(app, ["--no-cache", "list", str(demo), "--format", fmt])
+    out = tmp_path / f"out.{fmt}"
+    first = runner.invoke(app, ["list", str(demo), "--format", fmt, "-o", str(out)])
+    written = out.read_text()
+    again = runner.invoke(app, ["list", str(demo), "--format", fmt])
+    assert writes == [fmt, fmt]  # the cold run and the first cached run; the third read it back
+    assert again.output == cold.output == written and first.exit_code == again.exit_code == cold.exit_code
+
+
+def test_kept_output_depends_on_format_level_and_kreachs_source(demo, writes, monkeypatch):
+    from analyzer.cli import app
+
+    runner = CliRunner()
+    runner.invoke(app, ["list", str(demo)])
+    runner.invoke(app, ["list", str(demo), "--format", "json"])
+    runner.invoke(app, ["list", str(demo), "--level", "pod"])
+    assert writes == ["txt", "json", "txt"]
+    monkeypatch.setattr(analysis_cache, "package_digest", lambda: "a changed writer")
+    runner.invoke(app, ["list", str(demo)])
+    assert writes == ["txt", "json", "txt", "txt"]
+
+
+def test_output_of_a_writer_that_failed_half_way_is_not_kept(demo, monkeypatch, cache_dir):
+    analysis = analyze([str(demo)], Options(cache=True))
+
+    def broken(analysis, fmt):
+        yield "half"
+        raise RuntimeError("writer bug")
+
+    with pytest.raises(RuntimeError):
+        list(analysis_cache.cached_stream(analysis, "txt", broken))
+    assert not [p for p in (cache_dir / "output").rglob("*") if p.is_file()]
+    assert list(analysis_cache.cached_stream(analysis, "txt", lambda a, f: iter(["whole\n"]))) == ["whole\n"]
+    assert "".join(analysis_cache.cached_stream(analysis, "txt", broken)) == "whole\n"
+
+
+def test_other_formats_and_uncached_analyses_are_always_written(demo, cache_dir):
+    analysis = analyze([str(demo)], Options(cache=True))
+    calls: list[str] = []
+
+    def writer(analysis, fmt):
+        calls.append(fmt)
+        return iter(["x"])
+
+    for _ in range(2):
+        list(analysis_cache.cached_stream(analysis, "dot", writer))
+        list(analysis_cache.cached_stream(analyze([str(demo)]), "txt", writer))
+    assert calls == ["dot", "txt", "dot", "txt"]
+
+
+def test_a_restored_analysis_pickles_as_a_plain_one(demo):
+    import pickle
+
+    from analyzer.analysis import Analysis
+
+    analyze([str(demo)], Options(cache=True))
+    again = analyze([str(demo)], Options(cache=True))
+    copy = pickle.loads(pickle.dumps(again))
+    assert type(copy) is Analysis and _answer(copy) == _answer(again)

@@ -39,6 +39,7 @@ def list_(
     """List every allowed connection: one line per ordered pair of endpoints.
 
     Defaults come from the tool.kreach table of the nearest pyproject.toml; flags override them."""
+    from ..analysis_cache import cached_stream
     from ..writers import stream
 
     settings = _settings()
@@ -51,7 +52,7 @@ def list_(
     from ..writers.svg_writer import WriterUnavailable
 
     try:
-        chunks = stream(analysis, fmt_v)
+        chunks = cached_stream(analysis, fmt_v, stream)  # kept beside a cached analysis
         first = next(chunks, "")  # a writer that cannot run says so before anything is written
     except WriterUnavailable as e:
         typer.echo(f"kreach: error: {e}", err=True)
