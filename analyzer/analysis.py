@@ -99,12 +99,13 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         loaded = read_revision(paths, rev, shared=shared, inputs=options.inputs,
                                exclude=options.exclude, limits=limits)
     else:
-        if shared is None:  # large inputs: read and check files on every core first
-            from .inputs.parallel import prefetch
+        # large inputs: read and check files on every core first
+        from .inputs.parallel import prefetch
 
-            cache = prefetch(paths, exclude=options.exclude, inputs=options.inputs, limits=limits,
-                             k8s_version=options.k8s_version, schema=options.schema,
-                             namespace=options.namespace, backing=cache)
+        cache = prefetch(paths, exclude=options.exclude, inputs=options.inputs, limits=limits,
+                         k8s_version=options.k8s_version, schema=options.schema,
+                         namespace=options.namespace, backing=cache,
+                         known=shared.knows if shared is not None else None)
         loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
                             exclude=options.exclude, limits=limits, cache=cache, shared=shared)
     if shared is not None:  # validate a file unchanged since the other revision once

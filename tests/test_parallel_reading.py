@@ -154,3 +154,35 @@ def test_entries_cross_from_a_helper_unchanged():
     assert back == {"k": [m, warn], "v": [(1, None, [warn]), (2, {"a": [1.5, True]}, [])]}
     odd = {"k": [Manifest("v1", "Pod", "p", None, {"t": datetime.date(2024, 1, 2)}, source)]}
     assert parallel.decode(parallel.encode(odd)) == odd  # what marshal cannot write is pickled
+
+
+def test_a_diff_reads_ahead_only_what_the_other_side_did_not_read(many_files, in_parallel, tmp_path,
+                                                                   monkeypatch):
+    from analyzer.diff import diff
+    from analyzer.inputs.loading import ParseCache
+
+    changed = tmp_path / "changed"
+    shutil.copytree(many_files, changed)
+    (changed / "zz-again.yaml").write_text((DEMO / "policies-shop.yaml").read_text()
+                                           .replace("port: 8080", "port: 8443"))
+    stores = []
+    real = parallel.prefetch
+    monkeypatch.setattr(parallel, "prefetch", lambda *a, **k: stores.append(real(*a, **k)) or stores[-1])
+
+    def run():
+        shared = ParseCache()
+        old = analyze([str(many_files)], shared=shared)
+        new = analyze([str(changed)], shared=shared)
+        return diff(old, new), [str(d) for d in old.diagnostics + new.diagnostics]
+
+    taken = []
+    real_take = Prefetched.take
+    monkeypatch.setattr(Prefetched, "take", lambda self, *a: taken.append(real_take(self, *a)) or taken[-1])
+    both = run()
+    # the old side is read ahead; of the new side only one file is new: read in process
+    assert isinstance(stores[0], Prefetched) and stores[1] is None
+    # every distinct text of the old side came from the helpers (kreach.yaml is not a manifest)
+    texts = {p.read_text() for p in many_files.glob("*.yaml") if p.name != "kreach.yaml"}
+    assert len(taken) == len(texts) and all(taken)
+    monkeypatch.setenv("KREACH_JOBS", "1")
+    assert run() == both

@@ -723,8 +723,8 @@ def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
         return
     store, keys = cache[:2]
     shared = cache[2] if len(cache) > 2 else None
-    if shared is not None:
-        yield from shared.load(path, text, locator, inputs, limits)
+    if shared is not None:  # ``store`` may hold this file read ahead (inputs/parallel.py)
+        yield from shared.load(path, text, locator, inputs, limits, store)
         return
     # JSON (and Terraform's state files) are not cached: a Terraform document's objects carry
     # their field lines in the locator (pinned), which a cached run would not have
@@ -756,11 +756,20 @@ class ParseCache:
     validation: "SharedValidation" = field(default_factory=lambda: SharedValidation())
 
     def load(self, name: str, text: str, locator: "Locator", inputs: InputOptions,
-             limits: Limits) -> list[Manifest | Diagnostic]:
+             limits: Limits, prefetched: Any = None) -> list[Manifest | Diagnostic]:
+        """The objects of ``text`` read as ``name``: parsed now, taken from an earlier read of
+        the same text (relabelled), or from what ``prefetched`` (an
+        :class:`~analyzer.inputs.parallel.Prefetched`) read ahead, with its validation outcome."""
         entry = self._entries.get(text)
         if entry is None:
             own = Locator()
-            items = list(_load_text(name, text, own, inputs, limits))
+            ahead = prefetched.take(name, text) if prefetched is not None else None
+            if ahead is not None:
+                items, outcomes, key_tail = ahead
+                own.remember(name, split_documents(text))
+                self.validation.seed(("validated", id(items), *key_tail), name, outcomes)
+            else:
+                items = list(_load_text(name, text, own, inputs, limits))
             self._entries[text] = entry = (name, items, own)
         else:
             self.hits += 1
@@ -768,6 +777,10 @@ class ParseCache:
         self.names[name] = (id(items), name)
         locator.adopt(own, first, name)
         return items if first == name else [_renamed(item, first, name) for item in items]
+
+    def knows(self, text: str) -> bool:
+        """Whether ``text`` was read already in this run."""
+        return text in self._entries
 
     def keys(self) -> dict[str, tuple[int, str]]:
         """File name -> validation key (the same for the same text under any name)."""
@@ -806,6 +819,10 @@ class SharedValidation:
 
     def put(self, key: tuple, value: Any) -> None:
         self._store[key] = (self._file, value)
+
+    def seed(self, key: tuple, file: str, outcomes: Any) -> None:
+        """The outcome for ``file``'s objects, found before validation asks (read ahead)."""
+        self._store[key] = (file, outcomes)
 
 
 def _renamed(item: Manifest | Diagnostic, old: str, name: str) -> Manifest | Diagnostic:

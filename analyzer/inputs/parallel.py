@@ -23,7 +23,7 @@ import os
 import pickle
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..source import STDIN
 from .limits import Limits
@@ -91,10 +91,28 @@ class Prefetched:
     this process and in helpers; anything else is asked of ``backing`` (the on-disk cache, or
     nothing). An entry is handed out once."""
 
-    def __init__(self, entries: dict[str, Any], pending: list[Future], backing: Any = None) -> None:
+    def __init__(self, entries: dict[str, Any], pending: list[Future], backing: Any = None,
+                 options: tuple = ()) -> None:
         self._entries = entries
         self._pending = pending
         self.backing = backing
+        self.options = options  # (inputs, limits, k8s_version, schema, namespace)
+
+    def take(self, path: str, text: str) -> tuple[list, list, tuple] | None:
+        """What was read ahead for ``path`` with content ``text``: its items, the validation
+        outcome of its objects and the options that outcome holds for (k8s_version, schema,
+        namespace, schema version); None when it was not read ahead."""
+        from .cache import text_key
+        from .validation import schema_validator
+
+        inputs, limits, k8s_version, schema, namespace = self.options
+        key = text_key(path, text, limits, inputs)
+        version = schema_validator(k8s_version).version if schema else None
+        items = self.get(key)
+        outcomes = self.get(self.key("validated", key, k8s_version, schema, namespace, version))
+        if items is None or outcomes is None:
+            return None
+        return items, outcomes, (k8s_version, schema, namespace, version)
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -177,16 +195,26 @@ _VALIDATED = "validated:"
 
 def prefetch(paths: Sequence[str], *, exclude: Sequence[str], inputs: InputOptions,
              limits: Limits, k8s_version: str | None, schema: bool, namespace: str | None,
-             backing: Any = None) -> Any:
+             backing: Any = None, known: Callable[[str], bool] | None = None) -> Any:
     """A :class:`Prefetched` store for the files under ``paths``, with helper processes already
-    at work, or ``backing`` unchanged when the input is too small or one process is all there is."""
+    at work, or ``backing`` unchanged when the input is too small or one process is all there is.
+    A file whose text is ``known`` (read already in this run: the other side of a diff) is left
+    out."""
     count = jobs()
     if count < 2:
         return backing
-    from .loading import discover
+    from .loading import _read_text, discover
 
     files, _ = discover(paths, exclude)
     sized = _plain_yaml(files)
+    if known is not None:
+        def unseen(path: str) -> bool:
+            try:
+                return not known(_read_text(path, None, limits))
+            except Exception:  # unreadable: the main process reports it
+                return True
+
+        sized = [(path, size) for path, size in sized if unseen(path)]
     if sum(size for _, size in sized) < MIN_BYTES or len(sized) < 2:
         return backing
     runs = split(sized, count)
@@ -201,7 +229,7 @@ def prefetch(paths: Sequence[str], *, exclude: Sequence[str], inputs: InputOptio
         entries = read_and_check(runs[0], options, None, encoded=False)
     except Exception:  # e.g. an unsupported k8s_version: the main pipeline says so
         entries = {}
-    return Prefetched(entries, pending, backing)
+    return Prefetched(entries, pending, backing, options)
 
 
 def _context() -> Any:
