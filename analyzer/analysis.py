@@ -33,6 +33,9 @@ class Options:
     exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
     limits: Limits | None = None  # None: the defaults, or KREACH_MAX_* from the environment
     cache: bool = False  # reuse parsed and validated files (analyzer.inputs.cache); the CLI's default is on
+    # processes that read a large input (analyzer.inputs.parallel): 1 (the library's default)
+    # reads in this process; None: one per CPU, or KREACH_JOBS (the CLI's default)
+    jobs: int | None = 1
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,8 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         # large inputs: read and check files on every core first
         from .inputs.parallel import prefetch
 
-        cache = prefetch(paths, exclude=options.exclude, inputs=options.inputs, limits=limits,
-                         k8s_version=options.k8s_version, schema=options.schema,
+        cache = prefetch(paths, jobs=options.jobs, exclude=options.exclude, inputs=options.inputs,
+                         limits=limits, k8s_version=options.k8s_version, schema=options.schema,
                          namespace=options.namespace, backing=cache,
                          known=shared.knows if shared is not None else None)
         loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,

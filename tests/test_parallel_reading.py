@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+from dataclasses import replace
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -79,24 +80,22 @@ def test_helpers_give_the_answer_of_one_process(many_files, in_parallel, monkeyp
     calls = []
     real = parallel.prefetch
     monkeypatch.setattr(parallel, "prefetch", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
-    both = _everything(analyze([str(many_files)]))
+    both = _everything(analyze([str(many_files)], Options(jobs=None)))
     assert isinstance(calls[0], Prefetched)  # the parallel path was taken
-    monkeypatch.setenv("KREACH_JOBS", "1")
-    one = _everything(analyze([str(many_files)]))
+    one = _everything(analyze([str(many_files)]))  # the library reads in one process
     assert both == one
     assert any("KR009" in d or "KR001" in d for d in one[0])  # the broken YAML is reported
 
 
 def test_options_that_change_reading_reach_the_helpers(many_files, in_parallel, monkeypatch):
     options = Options(namespace="team", level="pod", schema=False)
-    both = _everything(analyze([str(many_files)], options))
-    monkeypatch.setenv("KREACH_JOBS", "1")
+    both = _everything(analyze([str(many_files)], replace(options, jobs=3)))
     one = _everything(analyze([str(many_files)], options))
     assert both == one
 
 
 def test_one_process_or_a_small_input_reads_in_process(many_files, monkeypatch):
-    kwargs = dict(exclude=(), inputs=Options().inputs, limits=None, k8s_version=None,
+    kwargs = dict(jobs=None, exclude=(), inputs=Options().inputs, limits=None, k8s_version=None,
                   schema=True, namespace=None, backing="disk")
     monkeypatch.setenv("KREACH_JOBS", "1")
     assert parallel.prefetch([str(many_files)], **kwargs) == "disk"
@@ -130,13 +129,28 @@ def test_files_are_split_in_order_and_the_main_process_takes_the_larger_share():
     assert [f for run in split(sized, 8) for f in run] == [f for f, _ in sized]
 
 
-def test_kreach_jobs_is_read_from_the_environment(monkeypatch):
+def test_the_number_of_processes_is_asked_or_read_from_kreach_jobs(monkeypatch):
+    assert parallel._jobs(2) == 2
     monkeypatch.setenv("KREACH_JOBS", "5")
-    assert parallel.jobs() == 5
+    assert parallel._jobs(None) == 5 and parallel._jobs(1) == 1
     monkeypatch.setenv("KREACH_JOBS", "lots")
-    assert parallel.jobs() == 1
+    assert parallel._jobs(None) == 1
     monkeypatch.delenv("KREACH_JOBS")
-    assert 1 <= parallel.jobs() <= parallel.MAX_JOBS
+    assert 1 <= parallel._jobs(None) <= parallel.MAX_JOBS
+
+
+def test_the_library_reads_in_one_process_unless_asked(many_files, in_parallel, monkeypatch):
+    stores = []
+    real = parallel.prefetch
+    monkeypatch.setattr(parallel, "prefetch", lambda *a, **k: stores.append(real(*a, **k)) or stores[-1])
+    analyze([str(many_files)])
+    assert stores == [None]
+
+
+def test_the_cli_reads_on_every_cpu():
+    from analyzer.cli.app import InputFlags, analysis_options
+
+    assert analysis_options(InputFlags(), {}).jobs is None
 
 
 def test_entries_cross_from_a_helper_unchanged():
@@ -169,10 +183,10 @@ def test_a_diff_reads_ahead_only_what_the_other_side_did_not_read(many_files, in
     real = parallel.prefetch
     monkeypatch.setattr(parallel, "prefetch", lambda *a, **k: stores.append(real(*a, **k)) or stores[-1])
 
-    def run():
+    def run(jobs=None):
         shared = ParseCache()
-        old = analyze([str(many_files)], shared=shared)
-        new = analyze([str(changed)], shared=shared)
+        old = analyze([str(many_files)], Options(jobs=jobs), shared=shared)
+        new = analyze([str(changed)], Options(jobs=jobs), shared=shared)
         return diff(old, new), [str(d) for d in old.diagnostics + new.diagnostics]
 
     taken = []
@@ -184,5 +198,4 @@ def test_a_diff_reads_ahead_only_what_the_other_side_did_not_read(many_files, in
     # every distinct text of the old side came from the helpers (kreach.yaml is not a manifest)
     texts = {p.read_text() for p in many_files.glob("*.yaml") if p.name != "kreach.yaml"}
     assert len(taken) == len(texts) and all(taken)
-    monkeypatch.setenv("KREACH_JOBS", "1")
-    assert run() == both
+    assert run(jobs=1) == both

@@ -200,6 +200,7 @@ def analysis_options(flags: InputFlags, settings, level: str = "workload"):
                    schema=_pick(flags.schema, settings, "schema", True),
                    namespace=_pick(flags.namespace, settings, "namespace", None), exclude=exclude,
                    cache=not flags.no_cache and cache_on(settings),
+                   jobs=None,  # a large input is read on every CPU (KREACH_JOBS)
                    **({"inputs": flags.inputs} if flags.inputs is not None else {}))
 
 

@@ -11,7 +11,9 @@ done. A part whose helper fails is simply not prefetched: that file is read in t
 
 Helper processes are forked where that is safe (no other thread running), else spawned; the
 number of processes is the number of CPUs this process may use, at most :data:`MAX_JOBS`, or
-``KREACH_JOBS`` (``1`` turns this off). Inputs smaller than :data:`MIN_BYTES` are read in
+``KREACH_JOBS`` (``1`` turns this off). The library reads in one process unless
+``Options(jobs=...)`` says otherwise (a spawned helper re-imports the caller's main module); the
+CLI asks for one process per CPU. Inputs smaller than :data:`MIN_BYTES` are read in
 process: starting a helper costs more than it saves there.
 """
 
@@ -37,8 +39,11 @@ MIN_BYTES = 8 * 1024 * 1024
 _HELPER_WEIGHT = 0.95
 
 
-def jobs() -> int:
-    """Processes to read with: ``KREACH_JOBS`` if set, else the CPUs this process may use."""
+def _jobs(asked: int | None = None) -> int:
+    """Processes to read with: ``asked``, else ``KREACH_JOBS`` if set, else the CPUs this
+    process may use (at most :data:`MAX_JOBS`)."""
+    if asked is not None:
+        return max(1, asked)
     value = os.environ.get(ENV_JOBS, "").strip()
     if value:
         try:
@@ -193,14 +198,14 @@ def decode(payload: bytes) -> dict[str, Any]:
 _VALIDATED = "validated:"
 
 
-def prefetch(paths: Sequence[str], *, exclude: Sequence[str], inputs: InputOptions,
+def prefetch(paths: Sequence[str], *, jobs: int | None, exclude: Sequence[str], inputs: InputOptions,
              limits: Limits, k8s_version: str | None, schema: bool, namespace: str | None,
              backing: Any = None, known: Callable[[str], bool] | None = None) -> Any:
     """A :class:`Prefetched` store for the files under ``paths``, with helper processes already
     at work, or ``backing`` unchanged when the input is too small or one process is all there is.
     A file whose text is ``known`` (read already in this run: the other side of a diff) is left
-    out."""
-    count = jobs()
+    out. ``jobs``: the number of processes, None for one per CPU or ``KREACH_JOBS``."""
+    count = _jobs(jobs)
     if count < 2:
         return backing
     from .loading import _read_text, discover
