@@ -411,7 +411,7 @@ class Command:
 
 
 NO_CACHE = {"KREACH_NO_CACHE": "1"}  # every row parses afresh unless it is about the cache
-ROWS = ("list", "list-plan", "list-first", "list-rerun", "exposure", "lint", "audit", "audit-html",
+ROWS = ("list", "list-1", "list-plan", "list-first", "list-rerun", "exposure", "lint", "audit", "audit-html",
         "can", "check", "diff", "diff-git")
 
 
@@ -426,6 +426,10 @@ def kreach_commands(kreach: list[str], available: set[str], manifests: Path, see
     if wanted("list"):
         cmds.append(Command("list", "list DIR --format json -o /dev/null",
                             [*kreach, "list", d, "--format", "json", "-o", os.devnull], NO_CACHE))
+    if wanted("list-1"):  # what reading on every CPU (analyzer/inputs/parallel.py) saves
+        cmds.append(Command("list-1", "list DIR --format json -o /dev/null (KREACH_JOBS=1: one process)",
+                            [*kreach, "list", d, "--format", "json", "-o", os.devnull],
+                            {**NO_CACHE, "KREACH_JOBS": "1"}))
     if wanted("list-plan"):
         plan = write_plan_json(manifests)  # the same cluster as `terraform show -json` of a plan
         cmds.append(Command("list-plan", "list PLAN.json --format json -o /dev/null",
@@ -785,7 +789,9 @@ def render_markdown(command_line: str, info: dict, meta: dict, results: list[Mea
             "scale in the same run (what the ratio targets judge; less sensitive to load than seconds). "
             "`diff` compares DIR with a copy in which one NetworkPolicy also lets its pods open TCP 443 "
             "anywhere (`benchmarks/run.py`'s `change_one_policy`); `diff-git` reads the same two trees "
-            "as the two commits of a git repository.", ""]
+            "as the two commits of a git repository. Rows read a large input on every CPU the "
+            "machine gives (`analyzer/inputs/parallel.py`); `(KREACH_JOBS=1: one process)` is `list` "
+            "read in one process, for comparison.", ""]
     if any(m.row == "check" for m in results):
         out += ["`check` runs the 50 assertions of every kind that `benchmarks/assertions.py` "
                 "writes beside each cluster (seeded by `--seed`; many fail by design, so exit status 1 "
