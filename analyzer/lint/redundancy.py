@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..engine.classes import iter_bits
+from ..engine.classes import bits_of, iter_bits
 from ..engine.compile import RuleRef
 from ..engine.evaluate import _Evaluator, _combine, _refine
 from ..model.cluster import EGRESS, INGRESS, NetworkPolicy
@@ -59,54 +59,125 @@ def _union_regions(regions: list) -> list[tuple[int, object]]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class _View:
-    """A state of removal: rule ids left out, and which classes are isolated (a removed policy
-    may have been the only one isolating a class). ``eg_key`` names the egress isolation in
-    cache keys (hashing the bits each time would cost a pass over them)."""
+    """A state of removal to evaluate: the rules left out — those already found removable
+    (``drop``, shared with the running :class:`_Removals`, so building a view copies nothing)
+    and the ones being tried (``trying``) — and the classes isolated in each direction."""
 
     drop: set
+    trying: frozenset
     iso_in: int
     iso_eg: int
+
+    def keeps(self, rid: int) -> bool:
+        return rid not in self.drop and rid not in self.trying
+
+
+@dataclass
+class _Removals:
+    """The removals accepted so far, updated in place as the checks accept more: rules left
+    out, and per class how many remaining policies isolate it in each direction."""
+
+    drop: set
     in_count: list
     eg_count: list
-    eg_key: int = 0
+    iso_in: int
+    iso_eg: int
+
+    @property
+    def view(self) -> _View:
+        return _View(self.drop, frozenset(), self.iso_in, self.iso_eg)
+
+    def trying_rule(self, rid: int) -> _View:
+        return _View(self.drop, frozenset((rid,)), self.iso_in, self.iso_eg)
+
+    def trying_policy(self, targets) -> _View:
+        """The view with a policy's rules and its isolation left out too (a class stays
+        isolated while another policy isolates it)."""
+        ids: set[int] = set()
+        isolating: dict[tuple[str, int], int] = {}  # (direction, class) -> the policy's targets
+        for direction, selected, rids in targets:
+            ids.update(rids)
+            for c in iter_bits(selected):
+                isolating[direction, c] = isolating.get((direction, c), 0) + 1
+        iso_in, iso_eg = self.iso_in, self.iso_eg
+        for (direction, c), n in isolating.items():
+            if direction == INGRESS and self.in_count[c] == n:
+                iso_in &= ~(1 << c)
+            elif direction == EGRESS and self.eg_count[c] == n:
+                iso_eg &= ~(1 << c)
+        return _View(self.drop, frozenset(ids), iso_in, iso_eg)
+
+    def remove_policy(self, targets) -> None:
+        for direction, selected, ids in targets:
+            self.drop.update(ids)
+            counts = self.in_count if direction == INGRESS else self.eg_count
+            for c in iter_bits(selected):
+                counts[c] -= 1
+                if counts[c] == 0:
+                    if direction == INGRESS:
+                        self.iso_in &= ~(1 << c)
+                    else:
+                        self.iso_eg &= ~(1 << c)
+
+    def alone(self, direction: str, selected: int) -> bool:
+        """Some class of ``selected`` is isolated in ``direction`` by one policy only."""
+        counts = self.in_count if direction == INGRESS else self.eg_count
+        return any(counts[c] == 1 for c in iter_bits(selected))
 
 
 @dataclass
 class _Columns:
     """The engine's columns (every source towards one destination class) and address sides,
-    recomputed for a :class:`_View`; canonical forms are cached by what they depend on."""
+    re-evaluated for a :class:`_View`.
+
+    Removing one rule or policy can only change the pairs it touches, so a column is compared
+    on the sources that can change only (``sources``): an egress rule changes its own sources,
+    an ingress rule the sources its peers match. The egress rules that apply to those sources
+    are found through the sources when they are fewer than the rules towards the column (750
+    namespaces each allowing DNS towards the one CoreDNS class would otherwise make every DNS
+    rule re-read the 749 others), so each check costs what the rule touches, not what the
+    column holds. Address sides are short (the rules of one class) and cached."""
 
     ev: _Evaluator
     cache: dict = field(default_factory=dict)
+    near: dict = field(default_factory=dict)
 
-    def column(self, d: int, v: _View) -> frozenset:
+    def column(self, d: int, v: _View, sources: int) -> frozenset:
+        """Column ``d`` on ``sources``, canonical."""
         ev, t = self.ev, self.ev.t
-        rules, drop = t.rules, v.drop
-        isolated = v.iso_in >> d & 1
-        in_ids = tuple(r for r in t.in_rules[d] if r not in drop) if isolated else ()
-        eg_ids = tuple(r for r in (*t.to_dst[d], *t.to_every_dst) if r not in drop)
-        named = ev.named_sigs[d] if ev.named_sigs[d] and any(
-            rules[r].rule.ports.named for r in in_ids + eg_ids) else ()
-        key = ("col", isolated, in_ids, eg_ids, named, v.eg_key)
-        hit = self.cache.get(key)
-        if hit is None:
-            if isolated:
-                ins = [(rules[r].peer_bits, ev.conn_at(r, d), None) for r in in_ids]
-            else:
-                ins = [(t.index.all_bits, ALL_CONNECTIONS, None)]
-            open_eg = t.index.all_bits & ~v.iso_eg
-            egs = [(open_eg, ALL_CONNECTIONS, None)] if open_eg else []
-            egs += [(rules[r].source_bits, ev.conn_at(r, d), None) for r in eg_ids]
-            hit = self.cache[key] = _canon((b, a.conns) for b, a in _combine(ins, egs))
-        return hit
+        rules = t.rules
+        if v.iso_in >> d & 1:
+            ins = [(rules[r].peer_bits & sources, ev.conn_at(r, d), None) for r in t.in_rules[d]
+                   if v.keeps(r) and rules[r].peer_bits & sources]
+        else:
+            ins = [(sources, ALL_CONNECTIONS, None)]
+        open_eg = sources & ~v.iso_eg
+        egs = [(open_eg, ALL_CONNECTIONS, None)] if open_eg else []
+        egs += [(rules[r].source_bits & sources, ev.conn_at(r, d), None)
+                for r in self._egress_towards(d, sources)
+                if v.keeps(r) and rules[r].source_bits & sources]
+        return _canon((b, a.conns) for b, a in _combine(ins, egs))
+
+    def _egress_towards(self, d: int, sources: int) -> list[int]:
+        """Egress rules whose peers match class ``d``, at least those of policies selecting
+        one of ``sources``: read from the sources' own rules when there are fewer sources than
+        rules towards ``d``."""
+        t = self.ev.t
+        if sources.bit_count() >= len(t.to_dst[d]) + len(t.to_every_dst):
+            return [*t.to_dst[d], *t.to_every_dst]
+        near = self.near.get(sources)
+        if near is None:
+            near = self.near[sources] = list(dict.fromkeys(
+                r for s in iter_bits(sources) for r in t.eg_rules[s]))
+        return [r for r in near if t.rules[r].peer_bits >> d & 1]
 
     def from_ip(self, c: int, v: _View) -> frozenset:
         ev, t = self.ev, self.ev.t
         if not v.iso_in >> c & 1:
             return self._everything()
-        ids = tuple(r for r in t.in_rules[c] if r not in v.drop and t.rules[r].ip_bits)
+        ids = tuple(r for r in t.in_rules[c] if v.keeps(r) and t.rules[r].ip_bits)
         key = ("in", ids, ev.named_sigs[c])
         hit = self.cache.get(key)
         if hit is None:
@@ -118,7 +189,7 @@ class _Columns:
         t = self.ev.t
         if not v.iso_eg >> c & 1:
             return self._everything()
-        ids = tuple(r for r in t.eg_rules[c] if r not in v.drop and t.rules[r].ip_bits)
+        ids = tuple(r for r in t.eg_rules[c] if v.keeps(r) and t.rules[r].ip_bits)
         key = ("out", ids)
         hit = self.cache.get(key)
         if hit is None:
@@ -151,14 +222,14 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     cols = _Columns(ev)
     policies = [p for p in ctx.policies if ctx.selected(p)]  # KRL201/202 speak for the others
     rules = _rules(ctx, policies)
-    view = _View(set(), tables.iso_in, tables.iso_eg, list(tables.in_count),
-                 list(tables.eg_count))
+    state = _Removals(set(), list(tables.in_count), list(tables.eg_count), tables.iso_in,
+                      tables.iso_eg)
 
     findings: list[Finding] = []
     removed: set[str] = set()
     for later, earlier in _equivalent(ctx, ev, policies, rules):
         removed.add(later.id)
-        view = _without_policy(ctx, view, later)  # same selection: isolation stays
+        state.remove_policy(ctx.targets_of(later.id))  # same selection: isolation stays
         findings.append(ctx.finding(
             "KRL504", f"NetworkPolicy {later.id} is equivalent to {earlier.id} "
             f"({earlier.source}): same pods selected, same connections allowed; one of them "
@@ -168,7 +239,7 @@ def check(ctx: LintContext) -> Iterator[Finding]:
 
     rule_findings: dict[int, Finding] = {}
     for r, by in _shadowed(ctx, ev, live):
-        view.drop.add(r.rid)
+        state.drop.add(r.rid)
         rule_findings[r.rid] = ctx.finding(
             "KRL502", f"{r.ref} is shadowed by {by.ref} ({ctx.rule_source(by.ref)}): every "
             f"connection it allows, that rule allows too", ctx.rule_source(r.ref),
@@ -176,29 +247,22 @@ def check(ctx: LintContext) -> Iterator[Finding]:
     # with admin policies (ANP/BANP) a connection is decided tier by tier; the columns here
     # evaluate NetworkPolicies alone, so removal is not judged then (docs/lint.md)
     judge_removal = not getattr(tables, "adm_count", 0)
+    used = _allowing(ctx.reach) if judge_removal else {}
     for r in reversed(live) if judge_removal else ():
-        if r.rid in view.drop:
+        if r.rid in state.drop:
             continue
         info = tables.rules[r.rid]
         if not (info.peer_bits or info.ip_bits):
-            view.drop.add(r.rid)  # peers that match nothing: KRL203/KRL204 say so
+            state.drop.add(r.rid)  # peers that match nothing: KRL203/KRL204 say so
             continue
-        after = _View(view.drop | {r.rid}, view.iso_in, view.iso_eg, view.in_count,
-                      view.eg_count, view.eg_key)
-        if r.direction == INGRESS:
-            same = _unchanged(cols, view, after, r.selected if info.peer_bits else 0,
-                              r.selected if info.ip_bits else 0, 0)
-        else:
-            same = _unchanged(cols, view, after, info.peer_bits, 0,
-                              r.selected if info.ip_bits else 0)
-        if same:
-            view.drop.add(r.rid)
+        if _rule_removable(cols, state, r, used.get(info.rule.ref, 0)):
+            state.drop.add(r.rid)
             rule_findings[r.rid] = ctx.finding(
                 "KRL501", f"{r.ref} is redundant: removing it changes no connection in the "
                 f"input (other rules already allow all it allows, or the other side never "
                 f"sends or accepts it)", ctx.rule_source(r.ref), policy=r.policy, rule=r.ref)
 
-    policy_findings = (list(_redundant_policies(ctx, cols, policies, view, removed))
+    policy_findings = (list(_redundant_policies(ctx, cols, policies, state, removed))
                        if judge_removal else [])
     # a policy reported as a whole speaks for its rules (unless only rules were asked for)
     gone = removed | {f.policy for f in policy_findings}
@@ -221,9 +285,45 @@ def _rules(ctx: LintContext, policies: list[NetworkPolicy]) -> list[_Rule]:
     return out
 
 
-def _unchanged(cols: _Columns, before: _View, after: _View, columns: int, in_sides: int,
-               out_sides: int) -> bool:
-    """The same connections in both views on the given columns and address sides."""
+def _rule_removable(cols: _Columns, state: _Removals, r: _Rule, used: int) -> bool:
+    """Removing rule ``r`` changes no connection: the columns and address sides it applies to
+    are the same without it. An ingress rule changes, towards the classes its policy selects,
+    the sources its peers match; an egress rule changes its own sources towards its peers;
+    either only in the columns where it allows something (``used``, see :func:`_allowing`)."""
+    info = cols.ev.t.rules[r.rid]
+    before, after = state.view, state.trying_rule(r.rid)
+    if r.direction == INGRESS:
+        return _unchanged(cols, before, after, r.selected & used if info.peer_bits else 0,
+                          info.peer_bits, r.selected if info.ip_bits else 0, 0)
+    return _unchanged(cols, before, after, info.peer_bits & used, r.selected, 0,
+                      r.selected if info.ip_bits else 0)
+
+
+def _allowing(reach) -> dict[RuleRef, int]:
+    """For each rule, the destination classes towards which it allows some connection in the
+    evaluated input: the engine names it among the rules of an allowed class pair exactly when,
+    there, its ports meet the ports of a rule (or the open side) of the other direction.
+
+    While rules are being judged (KRL501) every removal only takes rules away and keeps every
+    class's isolation, so what a rule contributes can only shrink: a rule changes no column
+    where it allows nothing now, and those columns are never evaluated. The allowed class pairs
+    follow what the cluster really lets through, so this keeps each check to the connections
+    the rule opens instead of every class its peers match."""
+    found: dict[RuleRef, list[int]] = {}
+    last = None
+    for (_, d), allowance in reach.class_edges.items():
+        if last is not None and last[0] is allowance and last[1] == d:
+            continue  # the sources of one atom share their allowance
+        last = (allowance, d)
+        for ref in (*allowance.egress, *allowance.ingress):
+            found.setdefault(ref, []).append(d)
+    return {ref: bits_of(sorted(set(ds))) for ref, ds in found.items()}
+
+
+def _unchanged(cols: _Columns, before: _View, after: _View, columns: int, sources: int,
+               in_sides: int, out_sides: int) -> bool:
+    """The same connections in both views from ``sources`` towards the ``columns``, and on the
+    given address sides."""
     for c in iter_bits(in_sides):
         if cols.from_ip(c, before) != cols.from_ip(c, after):
             return False
@@ -231,30 +331,9 @@ def _unchanged(cols: _Columns, before: _View, after: _View, columns: int, in_sid
         if cols.to_ip(c, before) != cols.to_ip(c, after):
             return False
     for d in iter_bits(columns):
-        if cols.column(d, before) != cols.column(d, after):
+        if cols.column(d, before, sources) != cols.column(d, after, sources):
             return False
     return True
-
-
-_EG_KEYS = iter(range(1, 1 << 62))
-
-
-def _without_policy(ctx: LintContext, v: _View, p: NetworkPolicy) -> _View:
-    drop = set(v.drop)
-    in_count, eg_count = list(v.in_count), list(v.eg_count)
-    iso_in, iso_eg = v.iso_in, v.iso_eg
-    for direction, selected, ids in ctx.targets_of(p.id):
-        drop.update(ids)
-        counts = in_count if direction == INGRESS else eg_count
-        for c in iter_bits(selected):
-            counts[c] -= 1
-            if counts[c] == 0:
-                if direction == INGRESS:
-                    iso_in &= ~(1 << c)
-                else:
-                    iso_eg &= ~(1 << c)
-    eg_key = v.eg_key if iso_eg == v.iso_eg else next(_EG_KEYS)
-    return _View(drop, iso_in, iso_eg, in_count, eg_count, eg_key)
 
 
 def _conns_over(ev: _Evaluator, rid: int, bits: int, named: bool):
@@ -350,30 +429,38 @@ def _equivalent(ctx: LintContext, ev: _Evaluator, policies: list[NetworkPolicy],
 
 
 def _redundant_policies(ctx: LintContext, cols: _Columns, policies: list[NetworkPolicy],
-                        view: _View, removed: set[str]) -> Iterator[Finding]:
+                        state: _Removals, removed: set[str]) -> Iterator[Finding]:
+    """Removing the policy changes nothing. Its ingress side can change every source towards
+    the classes it selects for ingress; its egress side only the classes it selects for egress,
+    towards its kept rules' peers, or towards every class when they lose egress isolation."""
     tables = ctx.tables
-    n = len(ctx.index.classes)
+    all_bits = ctx.index.all_bits
     for p in reversed(policies):
         if p.id in removed or is_baseline(p):
             continue
         targets = ctx.targets_of(p.id)
-        sole = any(_alone(view, d, s) for d, s, _ in targets)
-        kept = [rid for _, _, ids in targets for rid in ids if rid not in view.drop]
+        sole = any(state.alone(d, s) for d, s, _ in targets)
+        kept = [rid for _, _, ids in targets for rid in ids if rid not in state.drop]
         if not sole and kept:
             continue  # a rule that matters, and the isolation stays: removing p changes that
-        after = _without_policy(ctx, view, p)
         if sole:
-            sel_in = sum(s for d, s, _ in targets if d == INGRESS)
-            sel_eg = sum(s for d, s, _ in targets if d == EGRESS)
-            columns = sel_in
+            before, after = state.view, state.trying_policy(targets)
+            sel_in = sel_eg = 0
+            for d, s, _ in targets:
+                if d == INGRESS:
+                    sel_in |= s
+                else:
+                    sel_eg |= s
+            towards = 0
             for rid in kept:
                 if tables.rules[rid].rule.ref.direction == EGRESS:
-                    columns |= tables.rules[rid].peer_bits
-            if after.iso_eg != view.iso_eg:
-                columns = (1 << n) - 1  # sources now open for egress reach every column
-            if not _unchanged(cols, view, after, columns, sel_in, sel_eg):
+                    towards |= tables.rules[rid].peer_bits
+            if after.iso_eg != before.iso_eg:
+                towards = all_bits  # sources now open for egress reach every column
+            if not (_unchanged(cols, before, after, sel_in, all_bits, sel_in, sel_eg)
+                    and _unchanged(cols, before, after, towards & ~sel_in, sel_eg, 0, 0)):
                 continue
-        view = after
+        state.remove_policy(targets)
         yield ctx.finding("KRL503", f"NetworkPolicy {p.id} is redundant: removing it changes no "
                           f"connection in the input (what it isolates stays isolated, and what "
                           f"it allows is allowed by other rules or never sent)", p.source,
@@ -384,11 +471,6 @@ def is_baseline(p: NetworkPolicy) -> bool:
     """A default-deny baseline (empty podSelector, no rules): never reported redundant, since
     it keeps the namespace isolated whatever the other policies become."""
     return p.pod_selector.is_empty and not p.ingress and not p.egress
-
-
-def _alone(view: _View, direction: str, selected: int) -> bool:
-    counts = view.in_count if direction == INGRESS else view.eg_count
-    return any(counts[c] == 1 for c in iter_bits(selected))
 
 
 def _vacuous(ctx: LintContext, ev: _Evaluator, policies: list[NetworkPolicy],
