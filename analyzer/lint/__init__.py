@@ -47,7 +47,7 @@ def lint(analysis: Analysis, settings: LintSettings = LintSettings()) -> LintRep
     used: set = set()
     for f in raw:
         f = _with_severity(f, settings)
-        s = covering(f, comments, analysis.locator)
+        s = covering(f, comments, analysis.locator) if comments else None
         if s is None:
             findings.append(f)
         else:

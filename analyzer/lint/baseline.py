@@ -19,13 +19,14 @@ CODE = {INGRESS: "KRL101", EGRESS: "KRL102"}
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     reach = ctx.reach
+    baselines = {(p.namespace, d) for p in ctx.policies if p.pod_selector.is_empty
+                 for d in p.policy_types}
     for ns in ctx.cluster.namespaces:
         mask = ctx.index.ns_mask.get(ns.name, 0)
         if not mask:
             continue
         for direction in (INGRESS, EGRESS):
-            if any(p.namespace == ns.name and p.pod_selector.is_empty
-                   and direction in p.policy_types for p in ctx.policies):
+            if (ns.name, direction) in baselines:
                 continue
             isolated = reach.ingress_isolated if direction == INGRESS else reach.egress_isolated
             open_bits = mask & ~isolated

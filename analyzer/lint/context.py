@@ -12,7 +12,7 @@ from functools import cached_property
 
 from ..analysis import Analysis
 from ..diagnostics import Severity
-from ..engine.classes import iter_bits
+from ..engine.classes import bits_of, iter_bits
 from ..engine.compile import PeerMatcher, RuleRef, _peers
 from ..model.cluster import EGRESS, INGRESS, NetworkPolicy, Peer, Rule
 from ..source import SourceRef
@@ -122,6 +122,18 @@ class LintContext:
 
     def name_workloads(self, bits: int) -> str:
         return name_list(self.workloads(bits))
+
+    @cached_property
+    def _declared_ports(self) -> dict[tuple[str, str], int]:
+        positions: dict[tuple[str, str], list[int]] = {}
+        for i, c in enumerate(self.index.classes):
+            for proto, name, _ in c.named_ports:
+                positions.setdefault((proto, name), []).append(i)
+        return {port: bits_of(sorted(set(ps))) for port, ps in positions.items()}
+
+    def declaring(self, named_port: tuple[str, str]) -> int:
+        """Classes whose pods declare this (protocol, name) container port."""
+        return self._declared_ports.get(named_port, 0)
 
     @cached_property
     def workload_by_id(self):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..engine.classes import iter_bits
 from ..model.cluster import INGRESS, NetworkPolicy, Rule
 from .context import LintContext
 from .findings import Finding
@@ -33,11 +32,10 @@ def _named(ctx: LintContext, p: NetworkPolicy, rule: Rule) -> Iterator[Finding]:
     receivers = ctx.selected(p) if rule.direction == INGRESS else ctx.rule_peer_bits(p, rule)
     if not receivers:
         return  # selecting or matching nothing is reported by KRL201/KRL203
-    classes = [ctx.index.classes[c] for c in iter_bits(receivers)]
     side = "selected pod" if rule.direction == INGRESS else "destination pod"
     ref = ctx.rule_ref(p, rule)
     for k, spec in named:
-        if any((spec.protocol, spec.port) in c.port_map for c in classes):
+        if receivers & ctx.declaring((spec.protocol, spec.port)):
             continue
         yield ctx.finding(
             "KRL211", f"{ref}: no {side} declares a {spec.protocol} container port named "
