@@ -99,8 +99,17 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     if rev is not None:
         from .inputs.git import read_revision
 
+        from .inputs.parallel import prefetch_texts
+
+        def ahead(named):  # large inputs: read and check files on every core first
+            return prefetch_texts(named, jobs=options.jobs, inputs=options.inputs, limits=limits,
+                                  k8s_version=options.k8s_version, schema=options.schema,
+                                  namespace=options.namespace,
+                                  known=shared.knows if shared is not None else None)
+
         loaded = read_revision(paths, rev, shared=shared, inputs=options.inputs,
-                               exclude=options.exclude, limits=limits)
+                               exclude=options.exclude, limits=limits,
+                               ahead=ahead if shared is not None else None)
     else:
         # large inputs: read and check files on every core first
         from .inputs.parallel import prefetch

@@ -199,3 +199,40 @@ def test_a_diff_reads_ahead_only_what_the_other_side_did_not_read(many_files, in
     texts = {p.read_text() for p in many_files.glob("*.yaml") if p.name != "kreach.yaml"}
     assert len(taken) == len(texts) and all(taken)
     assert run(jobs=1) == both
+
+
+def test_a_diff_between_git_revisions_reads_ahead_too(many_files, in_parallel, tmp_path, monkeypatch):
+    import subprocess
+
+    from analyzer.diff import diff
+    from analyzer.inputs.loading import ParseCache
+
+    repo = tmp_path / "repo"
+    shutil.copytree(many_files, repo / "manifests")
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=repo,
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    policy = repo / "manifests" / "team-3.yaml"
+    policy.write_text(policy.read_text().replace("10.0.0.0/33", "10.0.0.0/8"))
+    git("commit", "-qam", "two")
+    monkeypatch.chdir(repo)
+    stores = []
+    real = parallel.prefetch_texts
+    monkeypatch.setattr(parallel, "prefetch_texts", lambda *a, **k: stores.append(real(*a, **k)) or stores[-1])
+
+    def run(jobs):
+        shared = ParseCache()
+        old = analyze(["manifests"], Options(jobs=jobs), rev="HEAD~1", shared=shared)
+        new = analyze(["manifests"], Options(jobs=jobs), rev="HEAD", shared=shared)
+        return diff(old, new), [str(d) for d in old.diagnostics + new.diagnostics]
+
+    both = run(None)
+    assert isinstance(stores[0], Prefetched) and stores[1] is None  # one file changed
+    one = run(1)
+    assert both == one
+    assert any("HEAD~1:manifests/team-3.yaml" in d for d in one[1])  # the bad CIDR, at the old rev

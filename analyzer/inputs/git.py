@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from .limits import Limits
 from .options import InputOptions
@@ -139,13 +139,17 @@ def _git(args: list[str], cwd: str, failure: str, stdin: bytes | None = None) ->
 
 def read_revision(paths: Sequence[str], rev: str, *, cwd: str = ".",
                   shared: ParseCache | None = None, inputs: InputOptions | None = None,
-                  exclude: Sequence[str] = (), limits: Limits | None = None) -> LoadResult:
-    """Load the manifests under ``paths`` as they are at revision ``rev``."""
+                  exclude: Sequence[str] = (), limits: Limits | None = None,
+                  ahead: Callable[[list[tuple[str, bytes]]], Any] | None = None) -> LoadResult:
+    """Load the manifests under ``paths`` as they are at revision ``rev``; ``ahead`` may start
+    reading the files' contents ahead (:func:`analyzer.inputs.parallel.prefetch_texts`) and
+    return the store they go to."""
     repo = Repository.find(cwd)
     commit = repo.resolve(rev)
     files = repo.files(rev, commit, list(paths) or ["."], exclude)
     contents = repo.read([f.blob for f in files])
     where = f"{', '.join(paths) or '.'} at revision {rev}"
-    loaded = load_texts([(f.label, contents[f.blob]) for f in files], shared, where=where,
-                        inputs=inputs, limits=limits)
+    named = [(f.label, contents[f.blob]) for f in files]
+    loaded = load_texts(named, shared, where=where, inputs=inputs, limits=limits,
+                        store=ahead(named) if ahead is not None else None)
     return loaded

@@ -834,9 +834,10 @@ def _renamed(item: Manifest | Diagnostic, old: str, name: str) -> Manifest | Dia
 
 def load_texts(named: Sequence[tuple[str, str | bytes]], shared: ParseCache | None = None,
                where: str = "the input", inputs: InputOptions | None = None,
-               limits: Limits | None = None) -> LoadResult:
+               limits: Limits | None = None, store: Any = None) -> LoadResult:
     """Read manifests whose content is already in memory, each with the name its locations
-    carry (``REV:path`` for a file read from git). ``shared`` shares parses between calls."""
+    carry (``REV:path`` for a file read from git). ``shared`` shares parses between calls;
+    ``store`` holds what helper processes read ahead (with ``shared`` only)."""
     locator = Locator()
     inputs = inputs or InputOptions()
     limits = limits or Limits.from_env()
@@ -851,7 +852,8 @@ def load_texts(named: Sequence[tuple[str, str | bytes]], shared: ParseCache | No
             terraform.setdefault(prefix, {})[rel] = content.decode("utf-8-sig", "replace") \
                 if isinstance(content, bytes) else content
             continue
-        for item in _load_file(name, None, locator, inputs, limits, (None, {}, shared), content):
+        for item in _load_file(name, None, locator, inputs, limits,
+                               (store if shared is not None else None, {}, shared), content):
             (manifests if isinstance(item, Manifest) else diags).append(item)
     for prefix, texts in terraform.items():
         from .hcl import Files, read_modules

@@ -73,13 +73,13 @@ def _plain_yaml(files: Sequence[str]) -> list[tuple[str, int]]:
     return out
 
 
-def split(sized: Sequence[tuple[str, int]], parts: int) -> list[list[str]]:
+def split(sized: Sequence[tuple[Any, int]], parts: int) -> list[list[Any]]:
     """Contiguous runs of files of about equal bytes, the first (the main process's) weighted
     1 and each helper's :data:`_HELPER_WEIGHT`."""
     weights = [1.0] + [_HELPER_WEIGHT] * (parts - 1)
     total = sum(size for _, size in sized) or 1
     scale = total / sum(weights)
-    runs: list[list[str]] = [[] for _ in weights]
+    runs: list[list[Any]] = [[] for _ in weights]
     i, done, bound = 0, 0, 0.0
     for part, weight in enumerate(weights):
         bound += weight * scale
@@ -205,13 +205,12 @@ def prefetch(paths: Sequence[str], *, jobs: int | None, exclude: Sequence[str], 
     at work, or ``backing`` unchanged when the input is too small or one process is all there is.
     A file whose text is ``known`` (read already in this run: the other side of a diff) is left
     out. ``jobs``: the number of processes, None for one per CPU or ``KREACH_JOBS``."""
-    count = _jobs(jobs)
-    if count < 2:
+    if _jobs(jobs) < 2:
         return backing
     from .loading import _read_text, discover
 
     files, _ = discover(paths, exclude)
-    sized = _plain_yaml(files)
+    sized = [((path, None), size) for path, size in _plain_yaml(files)]
     if known is not None:
         def unseen(path: str) -> bool:
             try:
@@ -219,11 +218,38 @@ def prefetch(paths: Sequence[str], *, jobs: int | None, exclude: Sequence[str], 
             except Exception:  # unreadable: the main process reports it
                 return True
 
-        sized = [(path, size) for path, size in sized if unseen(path)]
+        sized = [(source, size) for source, size in sized if unseen(source[0])]
+    options = (inputs, limits, k8s_version, schema, namespace)
+    return _start(sized, _jobs(jobs), options, backing)
+
+
+def prefetch_texts(named: Sequence[tuple[str, str | bytes]], *, jobs: int | None,
+                   inputs: InputOptions, limits: Limits, k8s_version: str | None, schema: bool,
+                   namespace: str | None, known: Callable[[str], bool] | None = None) -> Any:
+    """:func:`prefetch` for contents already in memory (``(name, text)``: the files of a git
+    revision), or None."""
+    if _jobs(jobs) < 2:
+        return None
+    from .loading import _read_text
+
+    def seen(content: str | bytes) -> bool:
+        try:
+            return known is not None and known(_read_text(STDIN, content, limits))
+        except Exception:
+            return False
+
+    sized = [((name, content), len(content)) for name, content in named
+             if name.lower().endswith((".yaml", ".yml")) and not seen(content)]
+    return _start(sized, _jobs(jobs), (inputs, limits, k8s_version, schema, namespace), None)
+
+
+def _start(sized: Sequence[tuple[tuple[str, Any], int]], count: int, options: tuple,
+           backing: Any) -> Any:
+    """Helpers at work on all runs of ``sized`` but the first, read here; ``backing`` when
+    there is too little to share."""
     if sum(size for _, size in sized) < MIN_BYTES or len(sized) < 2:
         return backing
     runs = split(sized, count)
-    options = (inputs, limits, k8s_version, schema, namespace)
     executor = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=_context())
     try:
         pending = [executor.submit(read_and_check, run, options, backing is not None and backing.root)
@@ -245,9 +271,10 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def read_and_check(files: Sequence[str], options: tuple, disk: Any,
+def read_and_check(files: Sequence[tuple[str, Any]], options: tuple, disk: Any,
                    encoded: bool = True) -> bytes | dict[str, Any]:
-    """The document-cache entries of ``files``: what reading each produced and the validation
+    """The document-cache entries of ``files`` (``(path, None)`` for a file on disk, ``(name,
+    content)`` for one in memory): what reading each produced and the validation
     outcome of its objects, under the keys :func:`~analyzer.inputs.loading.load_paths` and
     :func:`~analyzer.inputs.validation.validate_manifests` will look up. With ``disk`` (the root
     of the on-disk cache), entries are also stored there, and files already there are left to
@@ -262,9 +289,10 @@ def read_and_check(files: Sequence[str], options: tuple, disk: Any,
         store.root, store.hits, store.misses = disk, 0, 0
     validator = schema_validator(k8s_version) if schema else None
     entries: dict[str, Any] = {}
-    for path in files:
+    for path, content in files:
         try:
-            text = _read_text(path, None, limits)
+            text = (_read_text(path, None, limits) if content is None
+                    else _read_text(STDIN, content, limits))
         except Exception:  # the main process reads it again and reports why
             continue
         key = text_key(path, text, limits, inputs)
