@@ -45,6 +45,7 @@ class CheckOptions:
     exclude: tuple[str, ...] = ()  # globs a directory walk leaves out
     rev: str | None = None  # read the manifests at this git revision (the assertions as they are)
     cache: bool = False  # reuse earlier runs' work (analyzer.analysis_cache); the CLI's default is on
+    jobs: int | None = 1  # processes reading a large input (Options.jobs); the CLI's default: one per CPU
 
 
 class Unresolved(Exception):
@@ -118,7 +119,7 @@ def open_manifests(file: AssertionFile, options: CheckOptions = CheckOptions()
     if options.rev is not None:  # GitError when the revision cannot be read
         analysis = analyze(list(file.manifests), Options(
             k8s_version=options.k8s_version, schema=options.schema, namespace=options.namespace,
-            exclude=options.exclude), rev=options.rev)
+            exclude=options.exclude, jobs=options.jobs), rev=options.rev)
         return (None if analysis.is_empty else Checker(analysis, options)), analysis.diagnostics
     files, missing = discover(file.manifests, options.exclude)
     this = os.path.abspath(file.path)
@@ -126,7 +127,8 @@ def open_manifests(file: AssertionFile, options: CheckOptions = CheckOptions()
     files = [f for f in files if os.path.abspath(f) != this
              and os.path.basename(f) not in ASSERTION_FILE_NAMES]
     analysis = analyze(files, Options(k8s_version=options.k8s_version, schema=options.schema,
-                                      namespace=options.namespace, cache=options.cache))
+                                      namespace=options.namespace, cache=options.cache,
+                                      jobs=options.jobs))
     diags = tuple(missing) + analysis.diagnostics
     if analysis.is_empty:
         return None, diags

@@ -91,7 +91,7 @@ def check(
                            namespace=_pick(namespace, settings, "namespace", None),
                            exclude=tuple(exclude or ()) + tuple(settings.get("exclude", ())),
                            allow_partial=_pick(allow_partial, settings, "allow-partial", False),
-                           rev=rev, cache=cache_on(settings))
+                           rev=rev, cache=cache_on(settings), jobs=None)
     if file is None:
         found = find_assertion_file(".")
         path, diags = found.path, found.diagnostics
