@@ -236,3 +236,20 @@ def test_a_diff_between_git_revisions_reads_ahead_too(many_files, in_parallel, t
     one = run(1)
     assert both == one
     assert any("HEAD~1:manifests/team-3.yaml" in d for d in one[1])  # the bad CIDR, at the old rev
+
+
+def test_every_file_read_ahead_is_in_the_document_cache_afterwards(many_files, in_parallel, tmp_path,
+                                                                   monkeypatch):
+    from analyzer.inputs import loading
+
+    monkeypatch.delenv("KREACH_NO_CACHE", raising=False)
+    monkeypatch.setenv("KREACH_CACHE_DIR", str(tmp_path / "cache"))
+    first = _everything(analyze([str(many_files)], Options(cache=True, jobs=None)))
+    changed = many_files / "team-0.yaml"
+    changed.write_text(changed.read_text() + "\n# touched\n")  # the whole-analysis entry misses
+    parsed = []
+    real = loading._load_text
+    monkeypatch.setattr(loading, "_load_text", lambda path, *a: parsed.append(path) or real(path, *a))
+    again = _everything(analyze([str(many_files)], Options(cache=True)))
+    assert parsed == [str(changed)]  # every other file, read by any process, came from the cache
+    assert again[1:] == first[1:]

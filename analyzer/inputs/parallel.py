@@ -257,7 +257,9 @@ def _start(sized: Sequence[tuple[tuple[str, Any], int]], count: int, options: tu
     finally:
         executor.shutdown(wait=False)
     try:
-        entries = read_and_check(runs[0], options, None, encoded=False)
+        # stored on disk here as in the helpers (what this process reads is never put later)
+        entries = read_and_check(runs[0], options, backing is not None and backing.root,
+                                 encoded=False)
     except Exception:  # e.g. an unsupported k8s_version: the main pipeline says so
         entries = {}
     return Prefetched(entries, pending, backing, options)
