@@ -84,10 +84,17 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     files between the analyses of one run (two revisions of one repository)."""
     limits = options.limits or Limits.from_env()
     cache = None
-    if options.cache and shared is None:
+    if options.cache:
         from .inputs.cache import DocumentCache
 
-        cache = DocumentCache.from_env()
+        if shared is None:
+            cache = DocumentCache.from_env()
+        elif shared.disk is None:  # both sides of a diff: the cache keyed by content alone
+            shared.disk = DocumentCache.from_env()
+
+    def known(text: str) -> bool:  # what the other side of a diff read, or an earlier run stored
+        return shared is not None and shared.knows(text, limits, options.inputs)
+
     probe = None
     if cache is not None and rev is None and stdin_text is None:  # the whole analysis, cached
         from .analysis_cache import probe as probe_for
@@ -98,14 +105,13 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
             return cached
     if rev is not None:
         from .inputs.git import read_revision
-
         from .inputs.parallel import prefetch_texts
 
         def ahead(named):  # large inputs: read and check files on every core first
             return prefetch_texts(named, jobs=options.jobs, inputs=options.inputs, limits=limits,
                                   k8s_version=options.k8s_version, schema=options.schema,
                                   namespace=options.namespace,
-                                  known=shared.knows if shared is not None else None)
+                                  known=known if shared is not None else None)
 
         loaded = read_revision(paths, rev, shared=shared, inputs=options.inputs,
                                exclude=options.exclude, limits=limits,
@@ -117,7 +123,7 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         cache = prefetch(paths, jobs=options.jobs, exclude=options.exclude, inputs=options.inputs,
                          limits=limits, k8s_version=options.k8s_version, schema=options.schema,
                          namespace=options.namespace, backing=cache,
-                         known=shared.knows if shared is not None else None)
+                         known=known if shared is not None else None)
         loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
                             exclude=options.exclude, limits=limits, cache=cache, shared=shared)
     if shared is not None:  # validate a file unchanged since the other revision once

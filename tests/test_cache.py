@@ -113,3 +113,53 @@ def test_no_cache_turns_it_off(cached, monkeypatch):
     assert runner.invoke(app, ["--no-cache", "list", str(cached)]).exit_code == 0 and parsed
     parsed.clear()
     assert runner.invoke(app, ["list", str(cached)]).exit_code == 0 and not parsed
+
+
+@pytest.fixture
+def repo(cached, monkeypatch):
+    """The demo in a git repository, two commits: the second changes one policy file."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=cached,
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    policy = cached / "policies-shop.yaml"
+    policy.write_text(policy.read_text().replace("port: 8080", "port: 8443"))
+    git("commit", "-qam", "two")
+    monkeypatch.chdir(cached)
+    return git
+
+
+def _diff_base(base, head):
+    from analyzer.diff import diff
+    from analyzer.inputs.loading import ParseCache
+
+    shared = ParseCache()
+    old = analyze(["."], Options(cache=True), rev=base, shared=shared)
+    new = analyze(["."], Options(cache=True), rev=head, shared=shared)
+    return diff(old, new), [str(d) for d in old.diagnostics + new.diagnostics]
+
+
+def test_diff_base_reuses_the_cache_across_runs_and_revisions(repo, monkeypatch):
+    from analyzer.inputs import validation
+
+    first = _diff_base("HEAD~1", "HEAD")
+    parsed = _parses(monkeypatch)
+    checked = []
+    real_check = validation._check_one
+    monkeypatch.setattr(validation, "_check_one", lambda m, *a: checked.append(m) or real_check(m, *a))
+    assert _diff_base("HEAD~1", "HEAD") == first
+    assert parsed == [] and checked == []  # nothing parsed or validated again
+    # a new commit: only its changed file is read; the rest is taken from the cache under the
+    # names of the new revisions (HEAD~1:... now is what HEAD:... was)
+    (Path(".") / "shop.yaml").write_text(Path("shop.yaml").read_text() + "\n# touched\n")
+    repo("commit", "-qam", "three")
+    third = _diff_base("HEAD~1", "HEAD")
+    assert parsed == ["HEAD:shop.yaml"]
+    assert all("HEAD~2" not in d for d in third[1])
+    monkeypatch.setenv("KREACH_NO_CACHE", "1")
+    assert _diff_base("HEAD~1", "HEAD") == third  # the same answer as without any cache

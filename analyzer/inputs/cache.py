@@ -93,6 +93,9 @@ class DocumentCache:
         self.hits += 1
         return value
 
+    def has(self, key: str) -> bool:
+        return self._path(key).exists()
+
     def put(self, key: str, value: Any) -> None:
         path = self._path(key)
         try:

@@ -754,6 +754,9 @@ class ParseCache:
     hits: int = 0
     names: dict[str, tuple[int, str]] = field(default_factory=dict)
     validation: "SharedValidation" = field(default_factory=lambda: SharedValidation())
+    # the on-disk document cache (analyzer.inputs.cache), keyed here by content alone: a file
+    # read in an earlier run, at any revision or path, is not parsed or validated again
+    disk: Any = None
 
     def load(self, name: str, text: str, locator: "Locator", inputs: InputOptions,
              limits: Limits, prefetched: Any = None) -> list[Manifest | Diagnostic]:
@@ -764,12 +767,23 @@ class ParseCache:
         if entry is None:
             own = Locator()
             ahead = prefetched.take(name, text) if prefetched is not None else None
+            content = self.content_key(text, limits, inputs) if self.disk is not None else None
+            stored = self.disk.get(content) if content is not None and ahead is None else None
             if ahead is not None:
-                items, outcomes, key_tail = ahead
+                items = ahead[0]
                 own.remember(name, split_documents(text))
-                self.validation.seed(("validated", id(items), *key_tail), name, outcomes)
+            elif stored is not None:  # read in an earlier run, perhaps under another name
+                items = [_renamed(item, stored[0], name) for item in stored[1]]
+                own.remember(name, split_documents(text))
             else:
                 items = list(_load_text(name, text, own, inputs, limits))
+            if content is not None:
+                if stored is None:
+                    self.disk.put(content, (name, items))
+                self.validation.on_disk(id(items), content, self.disk)
+            if ahead is not None:
+                _, outcomes, key_tail = ahead
+                self.validation.seed(("validated", id(items), *key_tail), name, outcomes)
             self._entries[text] = entry = (name, items, own)
         else:
             self.hits += 1
@@ -778,9 +792,21 @@ class ParseCache:
         locator.adopt(own, first, name)
         return items if first == name else [_renamed(item, first, name) for item in items]
 
-    def knows(self, text: str) -> bool:
-        """Whether ``text`` was read already in this run."""
-        return text in self._entries
+    def knows(self, text: str, limits: Limits | None = None,
+              inputs: InputOptions | None = None) -> bool:
+        """Whether ``text`` was read already in this run (or, given the ``limits`` and
+        ``inputs`` it is read with, is in the on-disk cache)."""
+        if text in self._entries:
+            return True
+        if self.disk is None or limits is None or inputs is None:
+            return False
+        return self.disk.has(self.content_key(text, limits, inputs))
+
+    @staticmethod
+    def content_key(text: str, limits: Limits, inputs: InputOptions) -> str:
+        from .cache import text_key
+
+        return text_key("", text, limits, inputs)  # no name: objects are relabelled
 
     def keys(self) -> dict[str, tuple[int, str]]:
         """File name -> validation key (the same for the same text under any name)."""
@@ -797,6 +823,17 @@ class SharedValidation:
     def __init__(self) -> None:
         self._store: dict[tuple, tuple[str, Any]] = {}
         self._file = ""
+        self._content: dict[int, str] = {}  # id(items) -> content key in the on-disk cache
+        self._disk: Any = None
+
+    def on_disk(self, items_id: int, content: str, disk: Any) -> None:
+        """Outcomes for the objects ``items_id`` are also kept in ``disk`` under ``content``."""
+        self._content[items_id] = content
+        self._disk = disk
+
+    def _disk_key(self, key: tuple) -> str | None:
+        content = self._content.get(key[1]) if self._disk is not None and len(key) > 1 else None
+        return None if content is None else self._disk.key("validated", content, *key[2:])
 
     def key(self, *parts: Any) -> tuple:
         out = []
@@ -810,7 +847,11 @@ class SharedValidation:
     def get(self, key: tuple) -> Any:
         hit = self._store.get(key)
         if hit is None:
-            return None
+            disk_key = self._disk_key(key)
+            hit = self._disk.get(disk_key) if disk_key is not None else None
+            if hit is None:
+                return None
+            self._store[key] = hit
         first, outcomes = hit
         if first == self._file:
             return outcomes
@@ -818,11 +859,14 @@ class SharedValidation:
                 for status, body, found in outcomes]
 
     def put(self, key: tuple, value: Any) -> None:
-        self._store[key] = (self._file, value)
+        self.seed(key, self._file, value)
 
     def seed(self, key: tuple, file: str, outcomes: Any) -> None:
         """The outcome for ``file``'s objects, found before validation asks (read ahead)."""
         self._store[key] = (file, outcomes)
+        disk_key = self._disk_key(key)
+        if disk_key is not None:
+            self._disk.put(disk_key, (file, outcomes))
 
 
 def _renamed(item: Manifest | Diagnostic, old: str, name: str) -> Manifest | Diagnostic:
