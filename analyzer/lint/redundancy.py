@@ -389,12 +389,18 @@ def _signature(ev: _Evaluator, rs: list[_Rule], selected: int, direction: str,
         return ()
     if direction == INGRESS:
         out = []
+        by_ports: dict = {}  # a class's named container ports -> what the rules allow there
         for c in (iter_bits(selected) if named else [None]):
-            def ports(r):
-                return t.rules[r.rid].rule.ports.numeric if c is None else ev.conn_at(r.rid, c)
-            pods = [(t.rules[r.rid].peer_bits, ports(r)) for r in rs]
-            ips = [(t.rules[r.rid].ip_bits, ports(r)) for r in rs]
-            out.append((c, _canon(_union_regions(pods)), _canon(_union_regions(ips))))
+            key = None if c is None else ev.named_sigs[c]
+            sides = by_ports.get(key)
+            if sides is None:
+                ports = [t.rules[r.rid].rule.ports.numeric if c is None else ev.conn_at(r.rid, c)
+                         for r in rs]
+                pods = [(t.rules[r.rid].peer_bits, p) for r, p in zip(rs, ports)]
+                ips = [(t.rules[r.rid].ip_bits, p) for r, p in zip(rs, ports)]
+                sides = by_ports[key] = (_canon(_union_regions(pods)),
+                                         _canon(_union_regions(ips)))
+            out.append((c, *sides))
         return tuple(out)
     pods: list = []
     for r in rs:
@@ -502,7 +508,11 @@ def _opens_all(ev: _Evaluator, rs: list[_Rule], all_atoms: int) -> bool:
         if _covered(numeric) != all_bits:
             return False
     elif rs[0].direction == INGRESS:  # named ports resolve on the selected pod
+        seen = set()  # classes with the same named container ports resolve them alike
         for c in iter_bits(rs[0].selected):
+            if ev.named_sigs[c] in seen:
+                continue
+            seen.add(ev.named_sigs[c])
             if _covered([(t.rules[r.rid].peer_bits, ev.conn_at(r.rid, c)) for r in rs]) != all_bits:
                 return False
     else:  # ... and on the destination for egress

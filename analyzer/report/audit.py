@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from ..analysis import Analysis
+from ..engine.classes import iter_bits
 from ..engine.compile import RuleRef
 from ..model.connset import V6_BASE, ConnectionSet
 
@@ -136,16 +137,15 @@ def audit(analysis: Analysis, *, crown_jewels: Sequence[str] = (), hops: int = 3
           lint: Iterable[Any] = (), assertions: Any = None) -> Audit:
     """Compute the audit of one analysed input (workload level)."""
     view = _workload_view(analysis)
-    exposure = _exposure(view)
-    graph = _internal_graph(view)
-    blast = tuple(sorted((_blast(graph, e.workload, hops) for e in _unique(exposure)),
+    exposure, egress = _exposures(view)
+    reaches = _internal_edges(view)
+    blast = tuple(sorted((_blast(reaches, e.workload, hops) for e in _unique(exposure)),
                          key=lambda b: (-len(b.reachable), b.workload)))
-    jewels = _jewels(analysis, view, graph, exposure, crown_jewels)
+    jewels = _jewels(analysis, view, reaches, exposure, crown_jewels)
     notes = [_unmatched(p, view) for p in crown_jewels
              if not any(matches_pattern(p, n, d) for n, d in view.nodes.items() if d.get("type") == "workload")]
     return Audit(_inventory(analysis), _coverage(analysis), exposure, blast, jewels,
-                 tuple(crown_jewels), hops, tuple(lint), assertions, tuple(notes),
-                 _exposure(view, "egress"))
+                 tuple(crown_jewels), hops, tuple(lint), assertions, tuple(notes), egress)
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -176,14 +176,17 @@ def _coverage(analysis: Analysis) -> Coverage:
     classes_of: dict[str, set[int]] = {}
     for i, pod in enumerate(cluster.pods):
         classes_of.setdefault(pod.workload, set()).add(reach.index.pod_class[i])
+    # class indexes, not shifts of the wide isolation bitsets (a pass over them each)
+    in_isolated = set(iter_bits(reach.ingress_isolated))
+    eg_isolated = set(iter_bits(reach.egress_isolated))
     per_ns: dict[str, list[int]] = {n.name: [0, 0, 0] for n in cluster.namespaces}
     for w in cluster.workloads:
         counts = per_ns.setdefault(w.namespace, [0, 0, 0])
         counts[0] += 1
         classes = classes_of.get(w.id, set())
-        if classes and all(reach.ingress_isolated >> c & 1 for c in classes):
+        if classes and classes <= in_isolated:
             counts[1] += 1
-        if classes and all(reach.egress_isolated >> c & 1 for c in classes):
+        if classes and classes <= eg_isolated:
             counts[2] += 1
     return Coverage(tuple(NamespaceCoverage(ns, *c) for ns, c in sorted(per_ns.items()) if c[0]))
 
@@ -202,24 +205,37 @@ def is_public(lo: int, hi: int) -> bool:
     return covered < hi - lo + 1  # the private networks are disjoint
 
 
-def _exposure(view, direction: str = "ingress") -> tuple[Exposure, ...]:
-    found: dict[tuple[str, str], list] = {}
+def _exposures(view) -> tuple[tuple[Exposure, ...], tuple[Exposure, ...]]:
+    """(from outside, to outside): workloads that sources outside the cluster may open
+    connections to, and workloads that may open connections to addresses outside it; one pass
+    over the view's edges for both."""
+    found: dict[str, dict[tuple[str, str], list]] = {"ingress": {}, "egress": {}}
     for (src, dst), allowance in view.edges.items():
-        workload, other = (dst, src) if direction == "ingress" else (src, dst)
-        w, o = view.nodes[workload], view.nodes[other]
-        if w.get("type") != "workload":
-            continue
-        if o.get("type") == "external":
-            lo, hi = o["interval"]
-            source = "internet" if is_public(lo, hi) else "external"
-        elif o.get("type") == "ingress-controller":
-            source = "edge"
-        else:
-            continue
-        entry = found.setdefault((workload, source), [[], ConnectionSet(), set()])
-        entry[0].append(other)
-        entry[1] = entry[1] | allowance.conns
-        entry[2].update(allowance.ingress if direction == "ingress" else allowance.egress)
+        for direction, workload, other in (("ingress", dst, src), ("egress", src, dst)):
+            if view.nodes[workload].get("type") != "workload":
+                continue
+            source = _outside(view.nodes[other])
+            if source is None:
+                continue
+            entry = found[direction].setdefault((workload, source), [[], ConnectionSet(), set()])
+            entry[0].append(other)
+            entry[1] = entry[1] | allowance.conns
+            entry[2].update(allowance.ingress if direction == "ingress" else allowance.egress)
+    return _exposure_list(found["ingress"], "ingress"), _exposure_list(found["egress"], "egress")
+
+
+def _outside(node: dict) -> str | None:
+    """What kind of outside a view node is: "internet", "external" (private ranges only),
+    "edge" (an ingress controller), or None for a workload."""
+    if node.get("type") == "external":
+        lo, hi = node["interval"]
+        return "internet" if is_public(lo, hi) else "external"
+    if node.get("type") == "ingress-controller":
+        return "edge"
+    return None
+
+
+def _exposure_list(found: dict[tuple[str, str], list], direction: str) -> tuple[Exposure, ...]:
     out = [Exposure(w, source, tuple(sorted(r)), conns, tuple(sorted(refs, key=_ref_key)), direction)
            for (w, source), (r, conns, refs) in found.items()]
     return tuple(sorted(out, key=lambda e: (e.rank, e.workload)))
@@ -237,27 +253,41 @@ def _unique(exposure: Iterable[Exposure]) -> list[Exposure]:
     return list(seen.values())
 
 
-def _internal_graph(view):
+def _internal_edges(view) -> dict[str, dict[str, ConnectionSet]]:
+    """Workload -> the workloads it may open connections to, with the connections: the
+    workload graph, as plain dicts (a breadth-first search needs no more)."""
+    out: dict[str, dict[str, ConnectionSet]] = {
+        node: {} for node, data in view.nodes.items() if data.get("type") == "workload"}
+    for (src, dst), allowance in view.edges.items():
+        if src in out and dst in out:
+            out[src][dst] = allowance.conns
+    return out
+
+
+def _blast(reaches: dict[str, dict[str, ConnectionSet]], workload: str, hops: int) -> BlastRadius:
+    """Workloads 1..hops hops away, by breadth-first search (each at its shortest distance)."""
+    by_hop: list[tuple[str, ...]] = []
+    seen, frontier = {workload}, [workload]
+    for _ in range(hops):
+        nxt = {w for src in frontier for w in reaches.get(src, {}) if w not in seen}
+        if not nxt:
+            break
+        seen |= nxt
+        frontier = list(nxt)
+        by_hop.append(tuple(sorted(nxt)))
+    return BlastRadius(workload, hops, tuple(by_hop))
+
+
+def _graph(reaches: dict[str, dict[str, ConnectionSet]]):
+    """The workload graph as a networkx DiGraph, for shortest paths. Nodes and edges are added
+    in the order of ``reaches`` (the view's), which decides between paths of the same length."""
     import networkx as nx
 
     g = nx.DiGraph()
-    for node, data in view.nodes.items():
-        if data.get("type") == "workload":
-            g.add_node(node)
-    for (src, dst), allowance in view.edges.items():
-        if src in g and dst in g:
-            g.add_edge(src, dst, conns=allowance.conns)
+    g.add_nodes_from(reaches)
+    g.add_edges_from((src, dst, {"conns": conns}) for src, targets in reaches.items()
+                     for dst, conns in targets.items())
     return g
-
-
-def _blast(graph, workload: str, hops: int) -> BlastRadius:
-    import networkx as nx
-
-    dist = nx.single_source_shortest_path_length(graph, workload, cutoff=hops)
-    by_hop = tuple(tuple(sorted(w for w, d in dist.items() if d == k)) for k in range(1, hops + 1))
-    while by_hop and not by_hop[-1]:
-        by_hop = by_hop[:-1]
-    return BlastRadius(workload, hops, by_hop)
 
 
 def matches_pattern(pattern: str, workload_id: str, data: dict) -> bool:
@@ -280,7 +310,7 @@ def _unmatched(pattern: str, view) -> str:
     return f"crown-jewel pattern {pattern!r} matches no workload{hint}"
 
 
-def _jewels(analysis: Analysis, view, graph, exposure: Sequence[Exposure],
+def _jewels(analysis: Analysis, view, reaches, exposure: Sequence[Exposure],
             patterns: Sequence[str]) -> tuple[JewelPath, ...]:
     if not patterns:
         return ()
@@ -290,7 +320,7 @@ def _jewels(analysis: Analysis, view, graph, exposure: Sequence[Exposure],
                     and any(matches_pattern(p, node, data) for p in patterns))
     if not jewels:
         return ()
-    g = graph.copy()
+    g = _graph(reaches)
     g.add_node(OUTSIDE)
     for e in _unique(exposure):
         g.add_edge(OUTSIDE, e.workload, conns=e.conns)
