@@ -15,13 +15,21 @@ the same without it.
   destination class) and address sides are re-evaluated without the rule and compared; so
   every rule reported can be removed together with the others reported.
 * Redundant policies (KRL503): removing the policy (its isolation too) changes nothing, decided
-  with :func:`analyzer.engine.incremental.apply_policy_change`, again one at a time from last to
-  first on the result of the previous removals; default-deny baselines are never reported
-  (they keep the namespace isolated whatever the other policies become). Only candidates are re-checked: a policy is one
-  when each of its rules was found removable, or it alone isolates some pod (if another policy
+  the same way, again one at a time from last to first on the result of the previous
+  removals; default-deny baselines are never reported (they keep the namespace isolated
+  whatever the other policies become). Only candidates are re-checked: a policy is one when
+  each of its rules was found removable, or it alone isolates some pod (if another policy
   isolates every pod it selects, a rule that is not removable makes the policy not removable).
 * Vacuous policies (KRL505): alone, the policy allows every pod class and every address on every
   port to and from what it selects, so it changes nothing against no policy at all.
+
+Each check evaluates only what the removal can change, so its cost follows what the rule
+touches rather than the size of the cluster: a column is compared on the sources the rule can
+change (its own sources for an egress rule, its peers for an ingress rule), the egress rules
+that apply to them are read through those sources, and of the columns a rule applies to only
+those where it allows something in the evaluated input are compared (:func:`_allowing`).
+Re-evaluating whole columns instead made 750 namespaces' DNS rules towards one CoreDNS class
+quadratic, and so were rules whose peers match a whole team's namespaces.
 """
 
 from __future__ import annotations
