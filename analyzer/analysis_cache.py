@@ -341,8 +341,14 @@ class AnalysisStore:
     def put(self, key: str, *values: Any) -> None:
         """Store ``values`` one after the other (the head first) under ``key``."""
         def write(fh: Any) -> None:
-            for value in values:
-                _Pickler(fh, protocol=5).dump(value)
+            enabled = gc.isenabled()
+            gc.disable()  # as in _load: nothing to collect, and millions of objects to walk
+            try:
+                for value in values:
+                    _Pickler(fh, protocol=5).dump(value)
+            finally:
+                if enabled:
+                    gc.enable()
 
         if _write_atomically(self.path(key), write):
             self.prune()
