@@ -12,18 +12,25 @@ of
 - the analysis options (level, Kubernetes version, schema validation, ``-n``, input options,
   exclusions) and the limits;
 - a fingerprint of kreach: the document cache's (version, readers and validators, PyYAML and
-  kubernetes-validate) and the source of every module that models and evaluates.
+  kubernetes-validate), the source of every module that models and evaluates, and the Python.
 
 Only inputs made of plain YAML files on disk take this path: standard input, git revisions,
 JSON, Terraform, charts and kustomizations are read as before (their result depends on more
 than the text of the files named). Computing the key reads and hashes every file without
-parsing it; on a hit the files' texts are kept in the :class:`~analyzer.inputs.loading.Locator`
-as a document-cache hit does, so every located message and report finds its lines again.
+parsing it. An entry is two pickles: a small head (diagnostics, count, edge routes, where each
+YAML document lies in its file) read on a hit, and the cluster model and reachability, read
+from the same open file only when the command first uses them. The locator gets the files'
+documents back as a document-cache hit gives them, so every located message and report finds
+its lines again.
 
-Entries live in ``$KREACH_CACHE_DIR/analysis/<fingerprint>/`` and are written to a temporary file
-then renamed, so concurrent runs see a whole entry or none; an entry that cannot be read is a
-miss. Only the most recently used :data:`KEEP` entries are kept (an entry for 100k pods is tens
-of megabytes).
+What a writer made of a cached analysis is kept beside it (:func:`cached_stream`, used by
+``kreach list``): an unchanged listing is read back instead of written again, which at 100k pods
+is most of a re-run.
+
+Entries live in ``$KREACH_CACHE_DIR/analysis/<fingerprint>/`` and ``.../output/<fingerprint>/``
+and are written to a temporary file then renamed, so concurrent runs see a whole entry or none;
+an entry that cannot be read is a miss. Only the most recently used :data:`KEEP` entries of each
+are kept (an analysis of 100k pods takes about 110 MB).
 """
 
 from __future__ import annotations
@@ -35,17 +42,18 @@ import operator
 import os
 import pickle
 import stat
+import sys
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
+from .analysis import Analysis
 from .inputs.cache import DocumentCache, default_dir, text_key
 from .inputs.cache import fingerprint as document_fingerprint
 from .inputs.limits import Limits
-
-from .analysis import Analysis
 
 if TYPE_CHECKING:
     from .analysis import Options
@@ -60,10 +68,12 @@ _DECIDING = ("inputs", "model", "engine")
 
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """The document cache's fingerprint and the source of every module of ``analyzer`` that
-    reads, models or evaluates (the top-level modules, ``inputs``, ``model`` and ``engine``)."""
+    """The document cache's fingerprint, the source of every module of ``analyzer`` that reads,
+    models or evaluates (the top-level modules, ``inputs``, ``model`` and ``engine``) and the
+    Python that runs them."""
     digest = source_digest(Path(__file__).resolve().parent)
-    return hashlib.sha256(f"{document_fingerprint()}:{digest}".encode()).hexdigest()[:16]
+    python = f"{sys.implementation.name}-{sys.version}"  # pickles and orderings of this Python
+    return hashlib.sha256(f"{document_fingerprint()}:{digest}:{python}".encode()).hexdigest()[:16]
 
 
 def source_digest(package: Path) -> str:
@@ -86,10 +96,10 @@ class Probe:
 
     key: str
     texts: tuple[tuple[str, str], ...]
-    store: "AnalysisStore"
+    store: AnalysisStore
     paths: tuple[str, ...] = ()
 
-    def restore(self, options: "Options") -> "Analysis | None":
+    def restore(self, options: Options) -> Analysis | None:
         """The analysis stored under this key, or None (absent, unreadable, another layout).
         Its diagnostics, count and lines are read now; the cluster model and the reachability
         when first used (a command whose output is cached never needs them)."""
@@ -113,12 +123,12 @@ class Probe:
         body.recompute = lambda: _computed(self.paths, options)
         return _restored(body, diagnostics, locator, options, objects, edge, self.key)
 
-    def save(self, analysis: "Analysis") -> None:
+    def save(self, analysis: Analysis) -> None:
         self.store.put(self.key, (_FORMAT, analysis.diagnostics, analysis.objects, analysis.edge,
                                   self._spans(analysis.locator)),
                        (analysis.cluster, analysis.reachability))
 
-    def _spans(self, locator: "Locator") -> dict[str, list[tuple[Any, int, int]]]:
+    def _spans(self, locator: Locator) -> dict[str, list[tuple[Any, int, int]]]:
         """Where each document the reader kept lies in its file's text: ``(start, end)`` (or
         the document's text, for a name the pre-pass did not read), first line and index. Lines
         of fields are found again from these on demand, as after a document-cache hit."""
@@ -203,7 +213,7 @@ class RestoredAnalysis(Analysis):
         return Analysis, tuple(getattr(self, f.name) for f in dataclasses.fields(Analysis))
 
 
-def _restored(body: _Body, diagnostics: tuple, locator: "Locator", options: "Options",
+def _restored(body: _Body, diagnostics: tuple, locator: Locator, options: Options,
               objects: int, edge: tuple, key: str) -> Analysis:
     analysis = RestoredAnalysis.__new__(RestoredAnalysis)
     analysis.__dict__.update(_body=body, diagnostics=diagnostics, locator=locator, options=options,
@@ -211,7 +221,7 @@ def _restored(body: _Body, diagnostics: tuple, locator: "Locator", options: "Opt
     return analysis
 
 
-def probe(paths: Sequence[str], options: "Options", limits: Limits,
+def probe(paths: Sequence[str], options: Options, limits: Limits,
           root: Path | str | None = None) -> Probe | None:
     """The key of the analysis of ``paths`` under ``options``, or None when the input is not made
     of plain YAML files on disk only (or one cannot be read: the full path reports it)."""
@@ -238,7 +248,7 @@ def probe(paths: Sequence[str], options: "Options", limits: Limits,
     return Probe(key, tuple(texts), AnalysisStore(default_dir() if root is None else root), tuple(paths))
 
 
-def _computed(paths: Sequence[str], options: "Options") -> tuple:
+def _computed(paths: Sequence[str], options: Options) -> tuple:
     from .analysis import analyze
 
     analysis = analyze(list(paths), dataclasses.replace(options, cache=False))
@@ -401,8 +411,8 @@ def package_digest() -> str:
     return h.hexdigest()
 
 
-def cached_stream(analysis: "Analysis", fmt: str,
-                  stream: Callable[["Analysis", str], Iterator[str]]) -> Iterator[str]:
+def cached_stream(analysis: Analysis, fmt: str,
+                  stream: Callable[[Analysis, str], Iterator[str]]) -> Iterator[str]:
     """``stream(analysis, fmt)``: what writer ``fmt`` made of this analysis, kept beside it in the
     cache. When the analysis came from the analysis cache (or went into it) and the same kreach
     wrote it with the same writer before, the text is read back instead of written again; else it
@@ -430,7 +440,7 @@ def _pieces(fh: Any) -> Iterator[str]:
             yield piece
 
 
-def _keeping(store: "AnalysisStore", key: str, chunks: Iterator[str]) -> Iterator[str]:
+def _keeping(store: AnalysisStore, key: str, chunks: Iterator[str]) -> Iterator[str]:
     """``chunks`` as they come, kept under ``key`` once the last one has been given."""
     path = store.path(key)
     try:

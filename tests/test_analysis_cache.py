@@ -12,8 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer import analysis as analysis_mod
-from analyzer import analysis_cache
-from analyzer import analyze
+from analyzer import analysis_cache, analyze
 from analyzer.analysis import Options
 from analyzer.inputs.limits import Limits
 
@@ -251,7 +250,7 @@ def test_a_restored_analysis_reads_its_model_only_when_used(demo, builds, monkey
 @pytest.fixture
 def writes(monkeypatch) -> list[str]:
     """The formats a writer was asked to write (and did not come from the cache)."""
-    import analyzer.writers as writers
+    from analyzer import writers
 
     seen: list[str] = []
     real = writers.stream
