@@ -327,3 +327,22 @@ def test_a_restored_analysis_pickles_as_a_plain_one(demo):
     again = analyze([str(demo)], Options(cache=True))
     copy = pickle.loads(pickle.dumps(again))
     assert type(copy) is Analysis and _answer(copy) == _answer(again)
+
+
+def test_concurrent_runs_store_one_whole_entry_and_agree(demo, cache_dir):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KREACH_CACHE_DIR": str(cache_dir)}
+    env.pop("KREACH_NO_CACHE", None)
+    argv = [sys.executable, "-m", "analyzer", "list", str(demo), "--format", "json"]
+    root = Path(__file__).resolve().parent.parent
+    runs = [subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(3)]
+    outputs = {p.communicate()[0] for p in runs}
+    assert len(outputs) == 1
+    again = subprocess.run(argv, cwd=root, env=env, capture_output=True)
+    assert {again.stdout} == outputs
+    assert len([p for p in (cache_dir / "analysis").rglob("*") if p.is_file()]) == 1
+    assert not [p for p in cache_dir.rglob(".tmp-*")]
