@@ -243,9 +243,20 @@ def probe(paths: Sequence[str], options: Options, limits: Limits,
             return None
         texts.append((path, text))
         keys.append(text_key(path, text, limits, options.inputs))
-    key = DocumentCache.key("analysis", _FORMAT, dataclasses.replace(options, cache=False, limits=None),
-                            limits, tuple(paths), tuple(files), walked, tuple(keys))
+    key = DocumentCache.key("analysis", _FORMAT, _deciding(options), limits, tuple(paths),
+                            tuple(files), walked, tuple(keys))
     return Probe(key, tuple(texts), AnalysisStore(default_dir() if root is None else root), tuple(paths))
+
+
+# options that change how a run goes, never what it concludes
+_HOW = frozenset({"cache", "limits", "jobs"})  # (limits are keyed as resolved, environment included)
+
+
+def _deciding(options: Options) -> tuple:
+    """Every option that can change the analysis, by name: a new option is part of the key
+    unless it is listed in :data:`_HOW`."""
+    return tuple((f.name, getattr(options, f.name)) for f in dataclasses.fields(options)
+                 if f.name not in _HOW)
 
 
 def _computed(paths: Sequence[str], options: Options) -> tuple:

@@ -346,3 +346,8 @@ def test_concurrent_runs_store_one_whole_entry_and_agree(demo, cache_dir):
     assert {again.stdout} == outputs
     assert len([p for p in (cache_dir / "analysis").rglob("*") if p.is_file()]) == 1
     assert not [p for p in cache_dir.rglob(".tmp-*")]
+
+
+def test_how_many_processes_read_the_input_is_not_part_of_the_key(demo, builds):
+    analyze([str(demo)], Options(cache=True, jobs=1))
+    assert _restored(demo, builds, Options(cache=True, jobs=None))
