@@ -25,7 +25,8 @@ The builder assumes :mod:`analyzer.inputs.validation` type-checked the interpret
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .selectors import LabelSelector, MATCH_ALL
 from ..source import SourceRef

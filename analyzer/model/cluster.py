@@ -6,8 +6,9 @@ fields were type-checked by :mod:`analyzer.inputs.validation`; it still never in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..inputs.limits import Limits
@@ -273,7 +274,9 @@ def _meta(m: Manifest) -> Mapping[str, Any]:
 
 def _get(obj: Any, *path: str) -> Any:
     for key in path:
-        if not isinstance(obj, Mapping):
+        # dict first: what the loaders make, and an ABC check costs five times more (~1.5M
+        # calls at 150k pods)
+        if not isinstance(obj, dict) and not isinstance(obj, Mapping):
             return None
         obj = obj.get(key)
     return obj

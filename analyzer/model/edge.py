@@ -23,7 +23,8 @@ located warnings for routes that lead nowhere (KR240-KR244).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..source import SourceRef
 
