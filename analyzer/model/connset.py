@@ -136,15 +136,18 @@ class ConnectionSet:
         return bool(self.by_protocol)
 
     def __or__(self, other: "ConnectionSet") -> "ConnectionSet":
-        if not other.by_protocol or self is other:
+        if not other.by_protocol or self is other or self is ALL_CONNECTIONS:
             return self
-        if not self.by_protocol:
+        if not self.by_protocol or other is ALL_CONNECTIONS:
             return other
         return ConnectionSet.of(self.by_protocol + other.by_protocol)
 
     def __and__(self, other: "ConnectionSet") -> "ConnectionSet":
-        if self is other:
+        # ALL_CONNECTIONS is what every rule without ports and every unisolated side holds
+        if self is other or other is ALL_CONNECTIONS:
             return self
+        if self is ALL_CONNECTIONS:
+            return other
         return ConnectionSet(tuple((p, s) for p in PROTOCOLS
                                    if (s := self.get(p) & other.get(p))))
 
