@@ -148,8 +148,14 @@ class ConnectionSet:
             return self
         if self is ALL_CONNECTIONS:
             return other
-        return ConnectionSet(tuple((p, s) for p in PROTOCOLS
-                                   if (s := self.get(p) & other.get(p))))
+        # both are in PROTOCOLS order, so walking one keeps the result canonical
+        theirs = dict(other.by_protocol)
+        out = []
+        for p, s in self.by_protocol:
+            t = theirs.get(p)
+            if t is not None and (both := s & t):
+                out.append((p, both))
+        return ConnectionSet(tuple(out))
 
     def __sub__(self, other: "ConnectionSet") -> "ConnectionSet":
         return ConnectionSet(tuple((p, s) for p in PROTOCOLS if (s := self.get(p) - other.get(p))))
