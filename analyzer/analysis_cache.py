@@ -41,9 +41,11 @@ import hashlib
 import operator
 import os
 import pickle
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,6 +62,9 @@ if TYPE_CHECKING:
     from .inputs.loading import Locator
 
 KEEP = 8  # entries kept; the least recently used beyond that are removed when one is stored
+BACKGROUND_FROM = 5_000  # usable objects from which an analysis is stored in the background
+ENV_SYNC = "KREACH_CACHE_SYNC"  # set: store every analysis before going on
+_BACKGROUND_SECONDS = 600
 _FORMAT = 2  # the layout of an entry
 _PLAIN = (".yaml", ".yml")  # what a run reads as plain YAML text (see loading._load_file)
 # modules whose source decides the analysis (beside the document cache's own)
@@ -124,9 +129,15 @@ class Probe:
         return _restored(body, diagnostics, locator, options, objects, edge, self.key)
 
     def save(self, analysis: Analysis) -> None:
-        self.store.put(self.key, (_FORMAT, analysis.diagnostics, analysis.objects, analysis.edge,
-                                  self._spans(analysis.locator)),
-                       (analysis.cluster, analysis.reachability))
+        """Store ``analysis``: a large one by a background process, so that the run which
+        computed it does not wait for it to be written."""
+        head = (_FORMAT, analysis.diagnostics, analysis.objects, analysis.edge,
+                self._spans(analysis.locator))
+        body = (analysis.cluster, analysis.reachability)
+        if analysis.objects >= BACKGROUND_FROM and _can_fork():
+            _in_background(lambda: self.store.put(self.key, head, body))
+        else:
+            self.store.put(self.key, head, body)
 
     def _spans(self, locator: Locator) -> dict[str, list[tuple[Any, int, int]]]:
         """Where each document the reader kept lies in its file's text: ``(start, end)`` (or
@@ -264,6 +275,39 @@ def _computed(paths: Sequence[str], options: Options) -> tuple:
 
     analysis = analyze(list(paths), dataclasses.replace(options, cache=False))
     return analysis.cluster, analysis.reachability
+
+
+def _can_fork() -> bool:
+    """Forking is safe: POSIX, no other thread running (one holding a lock at fork time could
+    leave the copy stuck), not turned off with ``KREACH_CACHE_SYNC``."""
+    return hasattr(os, "fork") and threading.active_count() == 1 and not os.environ.get(ENV_SYNC)
+
+
+def _in_background(work: Callable[[], None]) -> None:
+    """Run ``work`` in a detached copy of this process (forked twice, so that nothing is left
+    for this one to wait for); here if no copy can be made. The copy writes nothing to this
+    process's standard streams and gives up after :data:`_BACKGROUND_SECONDS`."""
+    try:
+        pid = os.fork()
+    except OSError:
+        work()
+        return
+    if pid:
+        try:
+            os.waitpid(pid, 0)  # the first copy exits as soon as it has made the second
+        except ChildProcessError:
+            pass
+        return
+    try:
+        if os.fork():
+            os._exit(0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # a caller reading our output sees its end when we exit
+            os.dup2(devnull, fd)
+        signal.alarm(_BACKGROUND_SECONDS)
+        work()
+    finally:
+        os._exit(0)
 
 
 def _load(fh: Any) -> Any:

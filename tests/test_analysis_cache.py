@@ -351,3 +351,22 @@ def test_concurrent_runs_store_one_whole_entry_and_agree(demo, cache_dir):
 def test_how_many_processes_read_the_input_is_not_part_of_the_key(demo, builds):
     analyze([str(demo)], Options(cache=True, jobs=1))
     assert _restored(demo, builds, Options(cache=True, jobs=None))
+
+
+def test_a_large_analysis_is_stored_by_a_background_copy_of_the_process(demo, builds, monkeypatch,
+                                                                        cache_dir):
+    import time
+
+    monkeypatch.setattr(analysis_cache, "BACKGROUND_FROM", 1)
+    first = analyze([str(demo)], Options(cache=True))
+    deadline = time.monotonic() + 30
+    while not [p for p in (cache_dir / "analysis").rglob("*") if p.is_file() and
+               not p.name.startswith(".")] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _restored(demo, builds)
+    assert _answer(analyze([str(demo)], Options(cache=True))) == _answer(first)
+
+
+def test_kreach_cache_sync_stores_before_going_on(monkeypatch):
+    monkeypatch.setenv("KREACH_CACHE_SYNC", "1")
+    assert not analysis_cache._can_fork()
