@@ -70,6 +70,19 @@ def test_a_comment_above_the_object_suppresses_it_with_its_reason(tmp_path):
         ("KRL303", "debugging INC-2291 until Friday")]
 
 
+def test_a_suppression_heading_a_block_of_comments_covers_the_line_below_the_block(tmp_path):
+    _write(tmp_path, above="# kreach: ignore[KRL303] debugging INC-2291\n#   until Friday\n#\n")
+    r = _lint(tmp_path, "p.yaml", "--select", "KRL303")
+    assert r.stdout == "no findings, 1 suppressed\n"
+
+
+def test_a_blank_line_ends_the_comment_block_above_a_line(tmp_path):
+    _write(tmp_path, above="# kreach: ignore[KRL303] debugging INC-2291\n\n")
+    r = _lint(tmp_path, "p.yaml", "--select", "KRL303")
+    assert r.exit_code == 1 and "[KRL303]" in r.stdout
+    assert "info[KR504]: suppression comment for KRL303 matched no finding" in r.stderr
+
+
 def test_a_comment_on_the_rule_line_suppresses_it(tmp_path):
     _write(tmp_path, rule="  # kreach: ignore[KRL3] allowed during the incident")
     r = _lint(tmp_path, "p.yaml", "--select", "KRL303")

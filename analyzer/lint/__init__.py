@@ -41,13 +41,13 @@ def lint(analysis: Analysis, settings: LintSettings = LintSettings()) -> LintRep
         if not any(settings.enabled(c) for c in _codes_of(family)):
             continue  # the algebra is the expensive family: skip what nobody asked for
         raw += [f for f in family.check(ctx) if settings.enabled(f.code)]
-    comments, diags = read_suppressions(analysis.locator)
+    comments, diags, comment_only = read_suppressions(analysis.locator)
     findings: list[Finding] = []
     suppressed: list[tuple[Finding, str]] = []
     used: set = set()
     for f in raw:
         f = _with_severity(f, settings)
-        s = covering(f, comments, analysis.locator) if comments else None
+        s = covering(f, comments, comment_only) if comments else None
         if s is None:
             findings.append(f)
         else:

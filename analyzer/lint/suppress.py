@@ -30,15 +30,22 @@ class Suppression:
     reason: str
 
 
-def read_suppressions(locator: Locator) -> tuple[dict[tuple[str, int], Suppression], list[Diagnostic]]:
-    """Every suppression comment of the input, keyed by (file, line), and diagnostics for
-    codes that name no lint code."""
+def read_suppressions(locator: Locator) -> tuple[dict[tuple[str, int], Suppression],
+                                                  list[Diagnostic], frozenset[tuple[str, int]]]:
+    """Every suppression comment of the input, keyed by (file, line), diagnostics for codes
+    that name no lint code, and the (file, line) of every line holding only a comment (read in
+    the same pass, so that finding the comment block above a line looks nothing up again)."""
     from ..messages import diagnostic
 
     found: dict[tuple[str, int], Suppression] = {}
     diags: list[Diagnostic] = []
+    comment_only: set[tuple[str, int]] = set()
     for file in locator.files:
         for line, text in locator.numbered_lines(file):
+            if "#" not in text:
+                continue
+            if _ONLY_COMMENT.match(text):
+                comment_only.add((file, line))
             if "kreach" not in text:
                 continue
             m = _COMMENT.search(text)
@@ -49,12 +56,13 @@ def read_suppressions(locator: Locator) -> tuple[dict[tuple[str, int], Suppressi
             for u in unknown:
                 diags.append(diagnostic("KR503", where, pattern=u or "(empty)"))
             found[(file, line)] = Suppression(where, frozenset(codes), m.group(2).strip())
-    return found, diags
+    return found, diags, frozenset(comment_only)
 
 
 def covering(finding: Finding, suppressions: dict[tuple[str, int], Suppression],
-             locator: Locator) -> Suppression | None:
-    """The suppression comment that applies to ``finding``, if any."""
+             comment_only: frozenset[tuple[str, int]]) -> Suppression | None:
+    """The suppression comment that applies to ``finding``, if any; ``comment_only`` holds the
+    lines that are only a comment (:func:`read_suppressions`)."""
     for anchor in finding.anchors:
         if not anchor.line:
             continue
@@ -63,10 +71,7 @@ def covering(finding: Finding, suppressions: dict[tuple[str, int], Suppression],
         if s is not None and finding.code in s.codes:
             return s
         line = anchor.line - 1  # the comment block right above the anchor line
-        while line > 0:
-            text = locator.text_line(anchor.file, line)
-            if text is None or not _ONLY_COMMENT.match(text):
-                break
+        while line > 0 and (anchor.file, line) in comment_only:
             s = suppressions.get((anchor.file, line))
             if s is not None and finding.code in s.codes:
                 return s
