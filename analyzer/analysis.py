@@ -130,7 +130,7 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         loaded = replace(loaded, keys=shared.keys())
         return analyze_loaded(loaded, options, shared.validation)
     analysis = analyze_loaded(loaded, options, cache)
-    if probe is not None:
+    if probe is not None and probe.read_alike(loaded.keys):  # no file changed since the pre-pass
         probe.save(analysis)
         analysis = replace(analysis, cache_key=probe.key)
     return analysis

@@ -46,7 +46,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -103,6 +103,12 @@ class Probe:
     texts: tuple[tuple[str, str], ...]
     store: AnalysisStore
     paths: tuple[str, ...] = ()
+    keys: tuple[tuple[str, str], ...] = ()  # (file, content key) as the pre-pass read them
+
+    def read_alike(self, keys: Mapping[str, str]) -> bool:
+        """The reader read every file as the pre-pass did (``keys``: the content key of each
+        file it read): no file changed in between, so the analysis is the one of this key."""
+        return all(keys.get(path) == key for path, key in self.keys)
 
     def restore(self, options: Options) -> Analysis | None:
         """The analysis stored under this key, or None (absent, unreadable, another layout).
@@ -256,7 +262,8 @@ def probe(paths: Sequence[str], options: Options, limits: Limits,
         keys.append(text_key(path, text, limits, options.inputs))
     key = DocumentCache.key("analysis", _FORMAT, _deciding(options), limits, tuple(paths),
                             tuple(files), walked, tuple(keys))
-    return Probe(key, tuple(texts), AnalysisStore(default_dir() if root is None else root), tuple(paths))
+    return Probe(key, tuple(texts), AnalysisStore(default_dir() if root is None else root),
+                 tuple(paths), tuple(zip(files, keys)))
 
 
 # options that change how a run goes, never what it concludes

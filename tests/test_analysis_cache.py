@@ -370,3 +370,23 @@ def test_a_large_analysis_is_stored_by_a_background_copy_of_the_process(demo, bu
 def test_kreach_cache_sync_stores_before_going_on(monkeypatch):
     monkeypatch.setenv("KREACH_CACHE_SYNC", "1")
     assert not analysis_cache._can_fork()
+
+
+def test_a_file_changed_while_the_run_reads_is_not_stored_under_the_old_content(demo, builds,
+                                                                               monkeypatch, cache_dir):
+    original = analyze([str(demo)])
+    target = demo / "policies-shop.yaml"
+    before = target.read_text()
+    real = analysis_cache.probe
+
+    def probe_then_edit(*args, **kwargs):
+        found = real(*args, **kwargs)
+        target.write_text(before.replace("port: http", "port: 9000", 1))  # after the key was made
+        return found
+
+    monkeypatch.setattr(analysis_cache, "probe", probe_then_edit)
+    analyze([str(demo)], Options(cache=True))
+    monkeypatch.setattr(analysis_cache, "probe", real)
+    assert not [p for p in (cache_dir / "analysis").rglob("*") if p.is_file()]
+    target.write_text(before)
+    assert _answer(analyze([str(demo)], Options(cache=True))) == _answer(original)
