@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 from .classes import iter_bits
 from ..model.connset import NO_CONNECTIONS, V6_BASE, ConnectionSet, range_text
 from .evaluate import Allowance, Reachability
-from ..model.cluster import pods_by_workload
 
 Level = Literal["workload", "pod"]
 
@@ -79,6 +78,7 @@ class ConnectivityView:
                                         key=lambda e: (self.order(e[0][0]), self.order(e[0][1]))):
                 yield src, dst, a
             return
+        rank = {node: self.order(node) for node in self.nodes}  # once per node, not per pair
         classes_of: dict[str, list[int]] = {}
         for c, names in enumerate(self.members):
             for n in names:
@@ -90,7 +90,7 @@ class ConnectivityView:
         for (src, dst), a in self.extra.items():
             extra_of.setdefault(src, []).append((dst, a))
         sources = set(extra_of) | {n for c in out_of for n in self.members[c]}
-        for src in sorted(sources, key=self.order):
+        for src in sorted(sources, key=rank.__getitem__):
             row: dict[str, Allowance] = {}
             for c in classes_of.get(src, ()):
                 for d, a in out_of.get(c, ()):
@@ -101,7 +101,7 @@ class ConnectivityView:
             for dst, a in extra_of.get(src, ()):
                 prev = row.get(dst)
                 row[dst] = a if prev is None else prev | a
-            for dst in sorted(row, key=self.order):
+            for dst in sorted(row, key=rank.__getitem__):
                 yield src, dst, row[dst]
 
 
@@ -111,14 +111,13 @@ def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityVi
     # endpoints: one per workload (or pod), and which endpoints each class stands for
     members: list[list[str]] = [[] for _ in reach.index.classes]
     if level == "workload":
-        by_wl = pods_by_workload(cluster.pods)
-        pod_pos = {id(p): i for i, p in enumerate(cluster.pods)}
+        counts, classes = _workload_pods(reach)
         for w in cluster.workloads:
-            pods = by_wl.get(w.id, [])
-            nodes[w.id] = dict(type="workload", namespace=w.namespace, name=w.name, kind=w.kind,
-                               pods=len(pods), labels=dict(w.labels), source=w.source)
-            for c in {reach.index.pod_class[pod_pos[id(p)]] for p in pods}:
-                members[c].append(w.id)
+            wid = w.id
+            nodes[wid] = dict(type="workload", namespace=w.namespace, name=w.name, kind=w.kind,
+                              pods=counts.get(wid, 0), labels=dict(w.labels), source=w.source)
+            for c in classes.get(wid, ()):
+                members[c].append(wid)
     else:
         for i, p in enumerate(cluster.pods):
             pid = pod_id(p.namespace, p.name)
@@ -158,6 +157,17 @@ def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityVi
             nodes.setdefault(INGRESS_CONTROLLER, dict(type="ingress-controller"))
             add(INGRESS_CONTROLLER, dst, a)
     return ConnectivityView(level, nodes, tuple(tuple(m) for m in members), reach.class_edges, extra)
+
+
+def _workload_pods(reach: Reachability) -> tuple[dict[str, int], dict[str, dict[int, None]]]:
+    """Per workload id: how many pods it has, and the classes its pods are in."""
+    counts: dict[str, int] = {}
+    classes: dict[str, dict[int, None]] = {}
+    pod_class = reach.index.pod_class
+    for i, p in enumerate(reach.cluster.pods):
+        counts[p.workload] = counts.get(p.workload, 0) + 1
+        classes.setdefault(p.workload, {})[pod_class[i]] = None
+    return counts, classes
 
 
 INGRESS_CONTROLLER = "{ingress-controller}"
