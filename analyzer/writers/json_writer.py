@@ -92,12 +92,33 @@ def lines(analysis: Analysis) -> Iterator[str]:
     yield from block((f"{dumps(k)}: {dumps(endpoint(v))}" for k, v in sorted(nodes.items())),
                      "{", "}")
     yield ',\n "connections": '
-    yield from block((dumps({"src": r.src, "dst": r.dst, "protocols": r.conns.to_json(),
-                             "allowed_by": {"egress": refs(r.egress), "ingress": refs(r.ingress)}})
-                      for r in rows(analysis)), "[", "]")
+    yield from block(_connection_lines(analysis, refs), "[", "]")
     yield ',\n "diagnostics": '
     yield from block((dumps(d.to_dict()) for d in analysis.diagnostics), "[", "]")
     yield "\n}\n"
+
+
+def _connection_lines(analysis: Analysis, refs) -> Iterator[str]:
+    """Each connection as ``json.dumps`` of its object would write it. A class-level allowance
+    stands for many pairs, and every source and destination name recurs, so what follows
+    ``"dst"`` is encoded once per allowance and each name once (a third of ``list``'s writing
+    time at 150k pods)."""
+    dumps = json.dumps
+    names: dict[str, str] = {}
+    tails: dict[tuple, str] = {}
+    for r in rows(analysis):
+        key = (r.conns, r.egress, r.ingress)
+        tail = tails.get(key)
+        if tail is None:
+            tail = tails[key] = (f', "protocols": {dumps(r.conns.to_json())}, "allowed_by": '
+                                 f'{dumps({"egress": refs(r.egress), "ingress": refs(r.ingress)})}}}')
+        src = names.get(r.src)
+        if src is None:
+            src = names[r.src] = dumps(r.src)
+        dst = names.get(r.dst)
+        if dst is None:
+            dst = names[r.dst] = dumps(r.dst)
+        yield f'{{"src": {src}, "dst": {dst}{tail}'
 
 
 def render(analysis: Analysis) -> str:
