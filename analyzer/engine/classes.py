@@ -239,10 +239,20 @@ def build_index(cluster: Cluster, compiled: CompiledPolicies, atoms: Atoms | Non
     addresses = AddressAtoms.of(compiled, atoms)
     groups: dict[tuple, list[int]] = {}
     pod_atoms = 0
+    seen_labels: tuple = ()
+    seen_ports: tuple = ()
+    labels: tuple = ()
+    named: tuple = ()
     for i, pod in enumerate(cluster.pods):
-        labels = tuple((k, v) for k, v in pod.labels if k in keys)
-        named = tuple(sorted({(p.protocol, p.name, p.number) for p in pod.ports
-                              if p.name and (p.protocol, p.name) in port_names}))
+        # the replicas of a workload come one after another and share its template's labels
+        # and ports (the same tuples): what selectors and policies see of them is read once
+        if pod.labels is not seen_labels:
+            seen_labels = pod.labels
+            labels = tuple((k, v) for k, v in pod.labels if k in keys)
+        if pod.ports is not seen_ports:
+            seen_ports = pod.ports
+            named = tuple(sorted({(p.protocol, p.name, p.number) for p in pod.ports
+                                  if p.name and (p.protocol, p.name) in port_names}))
         ip_key: tuple[int, ...] = ()
         if pod.ips:
             for ip in pod.ips:
