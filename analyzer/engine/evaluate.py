@@ -278,7 +278,7 @@ class _Evaluator:
         self.t = tables
         index = tables.index
         self.classes = index.classes
-        self.port_maps: dict[int, dict] = {}
+        self.resolved: dict[tuple, ConnectionSet] = {}  # (PortMatcher, named ports) -> ports
         self.named_sigs = [c.named_ports for c in index.classes]
         self.conn_cache: dict[tuple[int, tuple], ConnectionSet] = {}
         self.pair_cache: dict[tuple, list[tuple[int, Allowance]]] = {}
@@ -295,10 +295,12 @@ class _Evaluator:
         key = (rid, self.named_sigs[dst])
         hit = self.conn_cache.get(key)
         if hit is None:
-            ports = self.port_maps.get(dst)
-            if ports is None:
-                ports = self.port_maps[dst] = self.classes[dst].port_map
-            hit = self.conn_cache[key] = matcher.resolve(ports)
+            # the same ports are named by the rules of many policies: each (ports, container
+            # ports) pair is resolved once
+            hit = self.resolved.get((matcher, key[1]))
+            if hit is None:
+                hit = self.resolved[(matcher, key[1])] = matcher.resolve(self.classes[dst].port_map)
+            self.conn_cache[key] = hit
         return hit
 
     def column(self, d: int) -> list[tuple[int, Allowance]]:
