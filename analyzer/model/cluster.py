@@ -238,7 +238,8 @@ def build_cluster(manifests: Iterable[Manifest], limits: Limits | None = None) -
             if pod.host_network:
                 diags.append(diagnostic("KR201", m.source, kind="Pod", name=f"{ns}/{m.name}"))
         elif m.kind in WORKLOAD_KINDS:
-            if top.of(workload_id(ns, m.name, m.kind)) != workload_id(ns, m.name, m.kind):
+            wid = workload_id(ns, m.name, m.kind)
+            if top.of(wid) != wid:
                 continue  # part of the controller that owns it, which stands for it
             w, wpods, wanted = _workload(m, ns, max_pods)
             if wanted > len(wpods):
@@ -286,15 +287,20 @@ def _list(obj: Any) -> list:
     return obj if isinstance(obj, list) else []
 
 
+def _maps(obj: Any) -> list[Mapping[str, Any]]:
+    """The mappings in a list field (a list of objects: containers, ports, ...)."""
+    return [x for x in obj if isinstance(x, dict) or isinstance(x, Mapping)] if isinstance(obj, list) else []
+
+
 def _container_ports(pod_spec: Any) -> tuple[ContainerPort, ...]:
     ports: list[ContainerPort] = []
     for field in ("containers", "initContainers"):
-        for c in _list(_get(pod_spec, field)):
-            for p in _list(_get(c, "ports")):
-                num = _get(p, "containerPort")
+        for c in _maps(_get(pod_spec, field)):
+            for p in _maps(c.get("ports")):
+                num = p.get("containerPort")
                 if isinstance(num, int):
-                    name = _get(p, "name")
-                    ports.append(ContainerPort(num, str(_get(p, "protocol") or "TCP"),
+                    name = p.get("name")
+                    ports.append(ContainerPort(num, str(p.get("protocol") or "TCP"),
                                                name if isinstance(name, str) else None))
     return tuple(ports)
 
@@ -321,7 +327,8 @@ def _workload(m: Manifest, ns: str, max_pods: int) -> tuple[Workload, list[Pod],
         par = _get(spec, "parallelism")
         count = par if isinstance(par, int) and par > 1 else 1
     w = Workload(m.kind, ns, m.name, labels, m.source)
-    pods = [Pod(ns, f"{m.name}-{i}", w.id, labels, ports, host, m.source)
+    wid = w.id
+    pods = [Pod(ns, f"{m.name}-{i}", wid, labels, ports, host, m.source)
             for i in range(min(count, max_pods))]
     return w, pods, count
 
@@ -365,11 +372,14 @@ def _controller_chains(manifests: list[Manifest]) -> _Chains:
                    for m in manifests if m.kind in WORKLOAD_KINDS}
     parent = {}
     for m in manifests:
-        if m.kind in WORKLOAD_KINDS and _owner(_meta(m)) is not None:
+        if m.kind not in WORKLOAD_KINDS:
+            continue
+        owner = _owner(_meta(m))
+        if owner is not None:
             ns = m.namespace or DEFAULT_NAMESPACE
-            owner = _owner_id(m, ns)
-            if owner in controllers:
-                parent[workload_id(ns, m.name, m.kind)] = owner
+            oid = workload_id(ns, *owner)
+            if oid in controllers:
+                parent[workload_id(ns, m.name, m.kind)] = oid
     return _Chains(controllers, parent)
 
 
@@ -423,17 +433,18 @@ def _pod_ips(m: Manifest) -> tuple[tuple[int, ...], list[str]]:
 
 def _service(m: Manifest, ns: str) -> Service:
     spec = m.body.get("spec")
-    sel = _get(spec, "selector")
+    spec = spec if isinstance(spec, Mapping) else {}
+    sel = spec.get("selector")
     ports = []
-    for p in _list(_get(spec, "ports")):
-        if isinstance(_get(p, "port"), int):
-            tp = _get(p, "targetPort")
+    for p in _maps(spec.get("ports")):
+        if isinstance(p.get("port"), int):
+            tp = p.get("targetPort")
             ports.append(ServicePort(p["port"], tp if isinstance(tp, (int, str)) else None,
-                                     str(_get(p, "protocol") or "TCP"), _get(p, "name")))
-    ips = [*_list(_get(spec, "clusterIPs")), _get(spec, "clusterIP")]
+                                     str(p.get("protocol") or "TCP"), p.get("name")))
+    ips = [*_list(spec.get("clusterIPs")), spec.get("clusterIP")]
     cluster_ips = tuple(dict.fromkeys(ip for ip in ips if isinstance(ip, str) and ip
                                       and ip != "None"))
-    kind = _get(spec, "type")
+    kind = spec.get("type")
     return Service(ns, m.name, labels_of(sel) if isinstance(sel, Mapping) else None,
                    tuple(ports), m.source, kind if isinstance(kind, str) else "ClusterIP",
                    cluster_ips)
