@@ -137,13 +137,15 @@ class Probe:
     def save(self, analysis: Analysis) -> None:
         """Store ``analysis``: a large one by a background process, so that the run which
         computed it does not wait for it to be written."""
-        head = (_FORMAT, analysis.diagnostics, analysis.objects, analysis.edge,
-                self._spans(analysis.locator))
-        body = (analysis.cluster, analysis.reachability)
+        def store() -> None:
+            head = (_FORMAT, analysis.diagnostics, analysis.objects, analysis.edge,
+                    self._spans(analysis.locator))
+            self.store.put(self.key, head, (analysis.cluster, analysis.reachability))
+
         if analysis.objects >= BACKGROUND_FROM and _can_fork():
-            _in_background(lambda: self.store.put(self.key, head, body))
+            _in_background(store)
         else:
-            self.store.put(self.key, head, body)
+            store()
 
     def _spans(self, locator: Locator) -> dict[str, list[tuple[Any, int, int]]]:
         """Where each document the reader kept lies in its file's text: ``(start, end)`` (or
