@@ -136,10 +136,24 @@ class Tables:
     adm_eg: list[list[int]] = field(default_factory=list)  # src class -> rules of its subjects
     adm_to_dst: list[list[int]] = field(default_factory=list)  # dst class -> egress rules naming it
     adm_count: int = 0  # admin rules present (0: the plain NetworkPolicy evaluation applies)
-    starts: tuple[int, ...] = field(init=False)  # first address of each atom (for atom_bits)
+    # derived: the first address of each atom (for atom_bits); wide peer bitsets -> classes
+    starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _wide: dict[int, list[int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.starts = tuple(lo for lo, _ in self.atoms)
+        self._wide = {}
+
+    def _destinations(self, peer_bits: int) -> list[int]:
+        """The classes an egress rule's peers match. Wide sets recur (one namespaceSelector in
+        the policies of many namespaces: 566 rules but 13 sets at 150k pods) and cost the most
+        to walk, so each is walked once."""
+        if peer_bits.bit_count() < _WIDE_PEERS:
+            return iter_bits(peer_bits)
+        hit = self._wide.get(peer_bits)
+        if hit is None:
+            hit = self._wide[peer_bits] = iter_bits(peer_bits)
+        return hit
 
     def _register(self, rules, selected: int) -> list[int]:
         """Give each compiled rule an id and its peer, address and source bits."""
@@ -187,10 +201,11 @@ class Tables:
             self.adm_count -= len(ids)
         return entries
 
-    def _count(self, direction: str, selected: int, delta: int) -> None:
+    def _count(self, direction: str, selected: list[int], delta: int) -> None:
+        """Count a policy isolating (or no longer isolating) the ``selected`` classes."""
         counts = self.in_count if direction == INGRESS else self.eg_count
         bits = 0
-        for c in iter_bits(selected):
+        for c in selected:
             counts[c] += delta
             if counts[c] == 0 or (delta > 0 and counts[c] == 1):
                 bits |= 1 << c
@@ -203,31 +218,30 @@ class Tables:
     def add_target(self, t: Target) -> tuple[int, list[int]]:
         index = self.index
         selected = index.target_bits(t.namespace, t.pod_selector)
+        classes = iter_bits(selected)
         ids: list[int] = []
         if selected:
             ids = self._register(t.rules, selected)
-            if t.direction == INGRESS:
-                for d in iter_bits(selected):
-                    self.in_rules[d].extend(ids)
-            else:
-                for s in iter_bits(selected):
-                    self.eg_rules[s].extend(ids)
+            per_class = self.in_rules if t.direction == INGRESS else self.eg_rules
+            for c in classes:
+                per_class[c].extend(ids)
+            if t.direction == EGRESS:
                 for rid in ids:
                     pb = self.rules[rid].peer_bits
                     if pb == index.all_bits:
                         self.to_every_dst.append(rid)
                     else:
-                        for d in iter_bits(pb):
+                        for d in self._destinations(pb):
                             self.to_dst[d].append(rid)
         self.targets.setdefault(t.policy, []).append((t.direction, selected, ids))
-        self._count(t.direction, selected, +1)
+        self._count(t.direction, classes, +1)
         return selected, ids
 
     def remove_policy(self, policy: str) -> list[tuple[str, int, list[int]]]:
         """Drop every rule of ``policy``; return what it had (direction, selected, rule ids)."""
         entries = self.targets.pop(policy, [])
         for direction, selected, ids in entries:
-            self._count(direction, selected, -1)
+            self._count(direction, iter_bits(selected), -1)
             gone = set(ids)
             if not gone:
                 continue
@@ -242,7 +256,7 @@ class Tables:
                     if pb == self.index.all_bits:
                         self.to_every_dst = [r for r in self.to_every_dst if r != rid]
                     else:
-                        for d in iter_bits(pb):
+                        for d in self._destinations(pb):
                             self.to_dst[d] = [r for r in self.to_dst[d] if r != rid]
             for rid in ids:
                 del self.rules[rid]
@@ -257,6 +271,9 @@ class Tables:
                       [list(x) for x in self.adm_to_dst], self.adm_count)
 
 
+_WIDE_PEERS = 1024  # set bits from which a peer bitset's classes are remembered
+
+
 def build_tables(index: ClassIndex, compiled: CompiledPolicies,
                  atoms: tuple[tuple[int, int], ...]) -> Tables:
     n = len(index.classes)
@@ -267,6 +284,7 @@ def build_tables(index: ClassIndex, compiled: CompiledPolicies,
         tables.add_target(t)
     for t in compiled.admin:
         tables.add_admin_target(t)
+    tables._wide.clear()  # only a whole build meets each wide set again and again
     return tables
 
 
