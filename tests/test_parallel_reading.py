@@ -61,10 +61,12 @@ def many_files(tmp_path):
 
 def _everything(analysis):
     view = analysis.view
+    lines = sorted((str(r.source), r.path, analysis.locator.line(r.source, r.path))
+                   for a in view.edges.values() for r in a.ingress | a.egress if r.policy)
     return ([str(d) for d in analysis.diagnostics],
             sorted((s, d, a.conns.to_text(), sorted(map(str, a.ingress | a.egress)))
                    for (s, d), a in view.edges.items()),
-            analysis.objects)
+            analysis.objects, lines)
 
 
 @pytest.fixture
@@ -82,6 +84,7 @@ def test_helpers_give_the_answer_of_one_process(many_files, in_parallel, monkeyp
     monkeypatch.setattr(parallel, "prefetch", lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
     both = _everything(analyze([str(many_files)], Options(jobs=None)))
     assert isinstance(calls[0], Prefetched)  # the parallel path was taken
+    assert both[3]  # rules' lines were looked up (documents read by a helper are re-read)
     one = _everything(analyze([str(many_files)]))  # the library reads in one process
     assert both == one
     assert any("KR009" in d or "KR001" in d for d in one[0])  # the broken YAML is reported
