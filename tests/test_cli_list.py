@@ -346,3 +346,28 @@ def test_the_real_process_never_shows_a_traceback(tmp_path):
         assert located(path, severity, code, line) in proc.stderr
     assert f"{tmp_path / 'missing'}: error[KR007]: " in proc.stderr
     assert "t/a[Pod] => 0.0.0.0-255.255.255.255 : All Connections" in proc.stdout
+
+
+def test_the_process_ends_after_flushing_all_output_with_the_command_exit_code(tmp_path):
+    """kreach ends its process without freeing the analysis object by object: everything written
+    to a pipe or a file is there, and the exit code is the command's."""
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    def kreach(*args):
+        return subprocess.run([sys.executable, "-m", "analyzer", *args], capture_output=True,
+                              text=True, cwd=Path(__file__).resolve().parent.parent)
+
+    piped = kreach("list", "fixtures/demo", "--format", "json")
+    assert piped.returncode == 0
+    assert piped.stdout == CliRunner().invoke(app, ["list", "fixtures/demo", "--format", "json"]).stdout
+    written = kreach("list", "fixtures/demo", "-o", str(tmp_path / "out.txt"))
+    assert written.returncode == 0 and (tmp_path / "out.txt").read_text().count("=>") > 5
+    no = kreach("can", "shop/web", "shop/db", "fixtures/demo", "--port", "5432")
+    assert no.returncode == 1 and no.stdout.startswith("no: shop/web -> shop/db")
+    assert kreach("can", "shop/api", "shop/db", "fixtures/demo").returncode == 0
+    assert kreach("list", "/no/such/path").returncode == 2
