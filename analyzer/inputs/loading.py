@@ -736,10 +736,8 @@ def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
 
     key = keys[path] = text_key(path, text, limits, inputs)
     items = store.get(key)
-    if items is not None:  # lines are found again on demand
-        locate = getattr(store, "locate", None)  # read ahead: where its documents lie is known
-        if locate is None or not locate(key, path, text, locator):
-            locator.remember(path, split_documents(text))
+    if items is not None:
+        locator.remember(path, split_documents(text))  # lines are found again on demand
     else:
         items = list(_load_text(path, text, locator, inputs, limits))
         store.put(key, items)

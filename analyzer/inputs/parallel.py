@@ -138,26 +138,6 @@ class Prefetched:
         if self.backing is not None:
             self.backing.put(key, value)
 
-    def locate(self, key: str, path: str, text: str, locator: Any) -> bool:
-        """Tell ``locator`` where the documents of ``path`` (read ahead under ``key``) lie, with
-        the node trees kept while reading it in this process; False if not known."""
-        from .loading import Chunk
-
-        found = self._entries.pop(_LOCATED + key, None)
-        if found is None:
-            return False
-        if isinstance(found, tuple):  # read in this process: the reader's own records
-            chunks, nodes = found
-            if chunks is None:
-                return False
-            locator.remember(path, chunks)
-            for (file, doc), node in nodes.items():
-                if file == path:
-                    locator.keep(path, doc, node)
-            return True
-        locator.remember(path, [Chunk(text[a:b], line, index) for a, b, line, index in found])
-        return True
-
     def _collect(self, future: Future) -> None:
         try:
             self._entries.update(decode(future.result()))
@@ -184,9 +164,7 @@ def encode(entries: dict[str, Any]) -> bytes:
 
     plain = {}
     for key, value in entries.items():
-        if key.startswith(_LOCATED):
-            plain[key] = value  # plain offsets
-        elif key.startswith(_VALIDATED):
+        if key.startswith(_VALIDATED):
             plain[key] = [(status, body, [item(d) for d in found]) for status, body, found in value]
         else:
             plain[key] = [item(x) for x in value]
@@ -209,9 +187,7 @@ def decode(payload: bytes) -> dict[str, Any]:
 
     entries: dict[str, Any] = {}
     for key, value in marshal.loads(payload[1:]).items():
-        if key.startswith(_LOCATED):
-            entries[key] = value
-        elif key.startswith(_VALIDATED):
+        if key.startswith(_VALIDATED):
             entries[key[len(_VALIDATED):]] = [(status, body, [item(d) for d in found])
                                               for status, body, found in value]
         else:
@@ -220,20 +196,6 @@ def decode(payload: bytes) -> dict[str, Any]:
 
 
 _VALIDATED = "validated:"
-_LOCATED = "located:"  # where a file's documents lie: the main process need not split it again
-
-
-def _spans(text: str, chunks: Sequence[Any]) -> list[tuple[int, int, int, int]] | None:
-    """Each document's place in ``text``: (start, end, first line, index); None if one is not
-    found (the main process then splits the text itself)."""
-    out, at = [], 0
-    for c in chunks:
-        start = text.find(c.text, at)
-        if start < 0:
-            return None
-        at = start + len(c.text)
-        out.append((start, at, c.first_line, c.index))
-    return out
 
 
 def prefetch(paths: Sequence[str], *, jobs: int | None, exclude: Sequence[str], inputs: InputOptions,
@@ -347,8 +309,6 @@ def read_and_check(files: Sequence[tuple[str, Any]], options: tuple, disk: Any,
                                  validator.version if validator is not None else None)
         outcomes = [_check_one(m, validator, locator) for m in manifests]
         entries[key], entries[_VALIDATED + vkey] = items, outcomes
-        entries[_LOCATED + key] = (_spans(text, locator._chunks.get(path, ())) if encoded else
-                                   (locator._chunks.get(path), locator._nodes))
         if store is not None:
             store.put(key, items)
             store.put(vkey, outcomes)
