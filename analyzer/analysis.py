@@ -6,7 +6,7 @@ load -> validate -> model -> compile -> evaluate -> graph; each stage's diagnost
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Literal, Sequence
 
 if TYPE_CHECKING:  # networkx is imported only when a graph is built
@@ -92,9 +92,9 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         elif shared.disk is None:  # both sides of a diff: the cache keyed by content alone
             shared.disk = DocumentCache.from_env()
 
-    def known(text: str) -> bool:  # what the other side of a diff read, or an earlier run stored
-        return shared is not None and shared.knows(text, limits, options.inputs)
-
+    # what the other side of a diff read, or an earlier run stored: not read ahead again
+    known = (partial(shared.knows, limits=limits, inputs=options.inputs)
+             if shared is not None else None)
     probe = None
     if cache is not None and rev is None and stdin_text is None:  # the whole analysis, cached
         from .analysis_cache import probe as probe_for
@@ -110,8 +110,7 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         def ahead(named):  # large inputs: read and check files on every core first
             return prefetch_texts(named, jobs=options.jobs, inputs=options.inputs, limits=limits,
                                   k8s_version=options.k8s_version, schema=options.schema,
-                                  namespace=options.namespace,
-                                  known=known if shared is not None else None)
+                                  namespace=options.namespace, known=known)
 
         loaded = read_revision(paths, rev, shared=shared, inputs=options.inputs,
                                exclude=options.exclude, limits=limits,
@@ -122,8 +121,7 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
 
         cache = prefetch(paths, jobs=options.jobs, exclude=options.exclude, inputs=options.inputs,
                          limits=limits, k8s_version=options.k8s_version, schema=options.schema,
-                         namespace=options.namespace, backing=cache,
-                         known=known if shared is not None else None)
+                         namespace=options.namespace, backing=cache, known=known)
         loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
                             exclude=options.exclude, limits=limits, cache=cache, shared=shared)
     if shared is not None:  # validate a file unchanged since the other revision once

@@ -23,6 +23,7 @@ import marshal
 import multiprocessing
 import os
 import pickle
+import stat
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable, Sequence
@@ -68,7 +69,7 @@ def _plain_yaml(files: Sequence[str]) -> list[tuple[str, int]]:
             st = os.stat(f)
         except OSError:
             continue
-        if os.path.isfile(f):
+        if stat.S_ISREG(st.st_mode):
             out.append((f, st.st_size))
     return out
 
@@ -108,16 +109,17 @@ class Prefetched:
         outcome of its objects and the options that outcome holds for (k8s_version, schema,
         namespace, schema version); None when it was not read ahead."""
         from .cache import text_key
-        from .validation import schema_validator
+        from .validation import outcome_key, schema_validator
 
         inputs, limits, k8s_version, schema, namespace = self.options
         key = text_key(path, text, limits, inputs)
-        version = schema_validator(k8s_version).version if schema else None
+        parts = outcome_key(key, k8s_version, schema, namespace,
+                            schema_validator(k8s_version) if schema else None)
         items = self.get(key)
-        outcomes = self.get(self.key("validated", key, k8s_version, schema, namespace, version))
+        outcomes = self.get(self.key(*parts))
         if items is None or outcomes is None:
             return None
-        return items, outcomes, (k8s_version, schema, namespace, version)
+        return items, outcomes, parts[2:]
 
     @staticmethod
     def key(*parts: object) -> str:
@@ -252,14 +254,12 @@ def _start(sized: Sequence[tuple[tuple[str, Any], int]], count: int, options: tu
     runs = split(sized, count)
     executor = ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=_context())
     try:
-        pending = [executor.submit(read_and_check, run, options, backing is not None and backing.root)
-                   for run in runs[1:]]
+        pending = [executor.submit(read_and_check, run, options, backing) for run in runs[1:]]
     finally:
         executor.shutdown(wait=False)
     try:
         # stored on disk here as in the helpers (what this process reads is never put later)
-        entries = read_and_check(runs[0], options, backing is not None and backing.root,
-                                 encoded=False)
+        entries = read_and_check(runs[0], options, backing, encoded=False)
     except Exception:  # e.g. an unsupported k8s_version: the main pipeline says so
         entries = {}
     return Prefetched(entries, pending, backing, options)
@@ -278,17 +278,15 @@ def read_and_check(files: Sequence[tuple[str, Any]], options: tuple, disk: Any,
     """The document-cache entries of ``files`` (``(path, None)`` for a file on disk, ``(name,
     content)`` for one in memory): what reading each produced and the validation
     outcome of its objects, under the keys :func:`~analyzer.inputs.loading.load_paths` and
-    :func:`~analyzer.inputs.validation.validate_manifests` will look up. With ``disk`` (the root
-    of the on-disk cache), entries are also stored there, and files already there are left to
-    the main process to take from it. A helper returns them :func:`encode`-d."""
+    :func:`~analyzer.inputs.validation.validate_manifests` will look up. With ``disk`` (the
+    on-disk :class:`~analyzer.inputs.cache.DocumentCache`), entries are also stored there, and
+    files already there are left to the main process to take from it. A helper returns them
+    :func:`encode`-d."""
     from .cache import DocumentCache, text_key
     from .loading import Locator, Manifest, _load_text, _read_text, with_namespace
-    from .validation import _check_one, schema_validator
+    from .validation import _check_one, outcome_key, schema_validator
 
     inputs, limits, k8s_version, schema, namespace = options
-    store = DocumentCache.__new__(DocumentCache) if disk else None
-    if store is not None:
-        store.root, store.hits, store.misses = disk, 0, 0
     validator = schema_validator(k8s_version) if schema else None
     entries: dict[str, Any] = {}
     for path, content in files:
@@ -298,20 +296,19 @@ def read_and_check(files: Sequence[tuple[str, Any]], options: tuple, disk: Any,
         except Exception:  # the main process reads it again and reports why
             continue
         key = text_key(path, text, limits, inputs)
-        if store is not None and store._path(key).exists():
+        if disk is not None and disk.has(key):
             continue
         locator = Locator()
         items = list(_load_text(path, text, locator, inputs, limits))
         manifests = [m for m in items if isinstance(m, Manifest)]
         if namespace:
             manifests = list(with_namespace(manifests, namespace))
-        vkey = DocumentCache.key("validated", key, k8s_version, schema, namespace,
-                                 validator.version if validator is not None else None)
+        vkey = DocumentCache.key(*outcome_key(key, k8s_version, schema, namespace, validator))
         outcomes = [_check_one(m, validator, locator) for m in manifests]
         entries[key], entries[_VALIDATED + vkey] = items, outcomes
-        if store is not None:
-            store.put(key, items)
-            store.put(vkey, outcomes)
+        if disk is not None:
+            disk.put(key, items)
+            disk.put(vkey, outcomes)
     if not encoded:
         return {k.removeprefix(_VALIDATED): v for k, v in entries.items()}
     return encode(entries)

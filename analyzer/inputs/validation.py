@@ -762,8 +762,7 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
         key = keys.get(file) if cache is not None and keys else None
         outcomes = None
         if key is not None:
-            vkey = cache.key("validated", key, k8s_version, schema, namespace,
-                             validator.version if validator is not None else None)
+            vkey = cache.key(*outcome_key(key, k8s_version, schema, namespace, validator))
             outcomes = cache.get(vkey)
             if outcomes is not None and len(outcomes) != len(group):
                 outcomes = None
@@ -794,6 +793,14 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
 
 
 _SKIP, _KEPT, _REPLACED = 0, 1, 2
+
+
+def outcome_key(file_key: Any, k8s_version: str | None, schema: bool, namespace: str | None,
+                validator: Any) -> tuple:
+    """The parts of the cache key of a file's validation outcome: the file's content key and
+    every option the outcome depends on (whoever validates ahead must store it under this)."""
+    return ("validated", file_key, k8s_version, schema, namespace,
+            validator.version if validator is not None else None)
 
 
 def _by_file(manifests: Sequence[Manifest]) -> list[list[Manifest]]:
