@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis import Analysis
-from .inputs.cache import DocumentCache, default_dir, text_key
+from .inputs.cache import DocumentCache, default_dir, modules_digest, text_key, write_atomically
 from .inputs.cache import fingerprint as document_fingerprint
 from .inputs.limits import Limits
 
@@ -84,14 +84,8 @@ def fingerprint() -> str:
 def source_digest(package: Path) -> str:
     """SHA-256 of the names and source of ``package``'s top-level modules and of every module
     under its ``inputs``, ``model`` and ``engine`` folders."""
-    h = hashlib.sha256()
-    modules = [*package.glob("*.py"), *(m for d in _DECIDING for m in (package / d).rglob("*.py"))]
-    for module in sorted(modules):
-        h.update(module.relative_to(package).as_posix().encode())
-        h.update(b"\x00")
-        h.update(module.read_bytes())
-        h.update(b"\x00")
-    return h.hexdigest()
+    return modules_digest(package, [*package.glob("*.py"),
+                                    *(m for d in _DECIDING for m in (package / d).rglob("*.py"))])
 
 
 @dataclass(frozen=True)
@@ -331,27 +325,6 @@ def _load(fh: Any) -> Any:
             gc.enable()
 
 
-def _write_atomically(path: Path, write: Callable[[Any], None]) -> bool:
-    """Write a file through a temporary one renamed into place: readers see all of it or none.
-    False when it could not be written (best effort: an unwritable cache costs only time)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write(fh)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
-        return False
-    return True
-
-
 # -- storing: pickles of frozen slotted dataclasses, made fast to load -------------------------
 
 _getters: dict[type, Callable[[Any], tuple] | None] = {}
@@ -424,7 +397,7 @@ class AnalysisStore:
                 if enabled:
                     gc.enable()
 
-        if _write_atomically(self.path(key), write):
+        if write_atomically(self.path(key), write):
             self.prune()
 
     def prune(self) -> None:
@@ -466,13 +439,8 @@ _PIECE = 1 << 20
 def package_digest() -> str:
     """SHA-256 of the source of every module of ``analyzer`` (writers, reports, the CLI...)."""
     package = Path(__file__).resolve().parent
-    h = hashlib.sha256(fingerprint().encode())
-    for module in sorted(package.rglob("*.py")):
-        h.update(module.relative_to(package).as_posix().encode())
-        h.update(b"\x00")
-        h.update(module.read_bytes())
-        h.update(b"\x00")
-    return h.hexdigest()
+    return hashlib.sha256(f"{fingerprint()}:{modules_digest(package, package.rglob('*.py'))}"
+                          .encode()).hexdigest()
 
 
 def cached_stream(analysis: Analysis, fmt: str,

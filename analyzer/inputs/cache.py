@@ -23,7 +23,7 @@ import pickle
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 ENV_DIR = "KREACH_CACHE_DIR"
 ENV_OFF = "KREACH_NO_CACHE"
@@ -39,16 +39,47 @@ def fingerprint() -> str:
 
     h = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent.parent
-    for module in sorted([*(package / "inputs").glob("*.py"), package / "messages.py",
-                          package / "source.py", package / "diagnostics.py"]):
-        h.update(module.name.encode())
-        h.update(module.read_bytes())
+    h.update(modules_digest(package, [*(package / "inputs").glob("*.py"), package / "messages.py",
+                                      package / "source.py", package / "diagnostics.py"]).encode())
     for dist in ("pyyaml", "kubernetes-validate"):
         try:
             h.update(f"{dist}={metadata.version(dist)}".encode())
         except metadata.PackageNotFoundError:
             h.update(dist.encode())
     return h.hexdigest()[:16]
+
+
+def modules_digest(package: Path, modules: Iterable[Path]) -> str:
+    """SHA-256 of the names (relative to ``package``) and the source of ``modules``."""
+    h = hashlib.sha256()
+    for module in sorted(modules):
+        h.update(module.relative_to(package).as_posix().encode())
+        h.update(b"\x00")
+        h.update(module.read_bytes())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def write_atomically(path: Path, write: Callable[[Any], None]) -> bool:
+    """Write ``path`` (binary) through a temporary file renamed into place, so that readers see
+    all of it or none; False when it could not be written (best effort: an unwritable cache
+    costs only time)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def default_dir() -> Path:
@@ -97,22 +128,8 @@ class DocumentCache:
         return self._path(key).exists()
 
     def put(self, key: str, value: Any) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)  # atomic: readers see the whole entry or none
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-        except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
-            pass  # best effort: an unwritable cache costs only time
+        write_atomically(self._path(key),
+                         lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def text_key(path: str, text: str, *options: object) -> str:
