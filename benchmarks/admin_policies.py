@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from pod_ips import time_list  # noqa: E402
-from run import OWN_GENERATOR, SCALES, ensure_cluster, machine_info  # noqa: E402
+from run import OWN_GENERATOR, SCALES, ensure_cluster, machine_info, write_section  # noqa: E402
 
 BEGIN, END = "<!-- admin-policies: begin -->", "<!-- admin-policies: end -->"
 TEAMS = ("accounts", "billing", "catalog", "checkout", "identity", "search")
@@ -127,12 +127,7 @@ def main(argv: list[str] | None = None) -> int:
              f"| without | `list DIR --format json -o /dev/null` | {t_plain:.2f} | {rss_plain:.0f} | - | - |",
              END]
     section = "\n".join(lines) + "\n"
-    text = a.output.read_text() if a.output.exists() else ""
-    if BEGIN in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    a.output.write_text(text)
+    write_section(a.output, BEGIN, END, section)
     print(section)
     return 0 if ratio <= 1.5 else 1
 

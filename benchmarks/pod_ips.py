@@ -34,7 +34,8 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from run import MEASURE, OWN_GENERATOR, SCALES, Run, ensure_cluster, machine_info  # noqa: E402
+from run import (MEASURE, OWN_GENERATOR, SCALES, Run, ensure_cluster, machine_info,  # noqa: E402
+                 write_section)
 
 BEGIN, END = "<!-- pod-ips: begin -->", "<!-- pod-ips: end -->"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -184,12 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{target} | {verdict} |")
     lines.append(END)
     section = "\n".join(lines) + "\n"
-    text = a.output.read_text() if a.output.exists() else ""
-    if BEGIN in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    a.output.write_text(text)
+    write_section(a.output, BEGIN, END, section)
     print(section)
     return 0 if ratio is None or ratio <= 1.3 else 1
 

@@ -742,6 +742,17 @@ def inprocess_table(found: list[InProcess], targets: dict[tuple[str, str], Targe
 KEPT = re.compile(r"<!-- ([a-z-]+): begin -->.*?<!-- \1: end -->", re.S)  # e.g. benchmarks/pod_ips.py's
 
 
+def write_section(path: Path, begin: str, end: str, section: str) -> None:
+    """Put ``section`` (from its ``begin`` marker to its ``end`` marker and a newline) in place of
+    the one between the same markers in ``path``, or at its end; the rest of the file is kept."""
+    text = path.read_text() if path.exists() else ""
+    if begin in text:
+        text = text[:text.index(begin)] + section + text[text.index(end) + len(end) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
 def kept_sections(path: Path) -> str:
     """Sections other scripts (or people) wrote into the results file between
     ``<!-- NAME: begin -->`` and ``<!-- NAME: end -->``, carried over on regeneration."""
