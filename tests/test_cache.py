@@ -12,6 +12,7 @@ from analyzer import analyze
 from analyzer.analysis import Options
 from analyzer.inputs import cache as cache_mod
 from analyzer.inputs.cache import DocumentCache
+from git_repo import git
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 
@@ -118,20 +119,14 @@ def test_no_cache_turns_it_off(cached, monkeypatch):
 @pytest.fixture
 def repo(cached, monkeypatch):
     """The demo in a git repository, two commits: the second changes one policy file."""
-    import subprocess
-
-    def git(*args):
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=cached,
-                       check=True, capture_output=True)
-
-    git("init", "-q")
-    git("add", ".")
-    git("commit", "-qm", "one")
+    git(cached, "init", "-q")
+    git(cached, "add", ".")
+    git(cached, "commit", "-qm", "one")
     policy = cached / "policies-shop.yaml"
     policy.write_text(policy.read_text().replace("port: 8080", "port: 8443"))
-    git("commit", "-qam", "two")
+    git(cached, "commit", "-qam", "two")
     monkeypatch.chdir(cached)
-    return git
+    return cached
 
 
 def _diff_base(base, head):
@@ -157,7 +152,7 @@ def test_diff_base_reuses_the_cache_across_runs_and_revisions(repo, monkeypatch)
     # a new commit: only its changed file is read; the rest is taken from the cache under the
     # names of the new revisions (HEAD~1:... now is what HEAD:... was)
     (Path(".") / "shop.yaml").write_text(Path("shop.yaml").read_text() + "\n# touched\n")
-    repo("commit", "-qam", "three")
+    git(repo, "commit", "-qam", "three")
     third = _diff_base("HEAD~1", "HEAD")
     assert parsed == ["HEAD:shop.yaml"]
     assert all("HEAD~2" not in d for d in third[1])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 import analyzer
 from analyzer import Options, analyze
 from analyzer.cli import app
+from git_repo import git
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "demo"
@@ -26,11 +26,6 @@ WIDER = ("    - {protocol: TCP, port: 8080}\n---\n# web calls api",
 
 def kreach(*args: str):
     return CliRunner().invoke(app, list(args))
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                          cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from analyzer import analyze
 from analyzer.analysis import Options
 from analyzer.inputs import parallel
 from analyzer.inputs.parallel import Prefetched, split
+from git_repo import git
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 
@@ -205,24 +206,17 @@ def test_a_diff_reads_ahead_only_what_the_other_side_did_not_read(many_files, in
 
 
 def test_a_diff_between_git_revisions_reads_ahead_too(many_files, in_parallel, tmp_path, monkeypatch):
-    import subprocess
-
     from analyzer.diff import diff
     from analyzer.inputs.loading import ParseCache
 
     repo = tmp_path / "repo"
     shutil.copytree(many_files, repo / "manifests")
-
-    def git(*args):
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=repo,
-                       check=True, capture_output=True)
-
-    git("init", "-q")
-    git("add", ".")
-    git("commit", "-qm", "one")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "one")
     policy = repo / "manifests" / "team-3.yaml"
     policy.write_text(policy.read_text().replace("10.0.0.0/33", "10.0.0.0/8"))
-    git("commit", "-qam", "two")
+    git(repo, "commit", "-qam", "two")
     monkeypatch.chdir(repo)
     stores = []
     real = parallel.prefetch_texts

@@ -4,12 +4,12 @@ or the plan given as both sides), and .tf configurations read at git revisions."
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from analyzer.cli import app
+from git_repo import git
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures" / "terraform" / "fix-debug" / "plan.json"
@@ -61,10 +61,9 @@ def test_tf_files_are_read_at_a_git_revision(tmp_path):
         '  spec {\n    pod_selector {}\n    policy_types = ["Ingress"]\n  }\n}\n'
         'resource "kubernetes_pod_v1" "web" {\n  metadata {\n    name = "web"\n    namespace = var.ns\n  }\n'
         '  spec {\n    container {\n      name = "web"\n      image = "nginx"\n    }\n  }\n}\n')
-    git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-qm", "isolated"], check=True)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "isolated")
     (repo / "net" / "main.tf").write_text((repo / "net" / "main.tf").read_text().replace(
         'policy_types = ["Ingress"]', 'policy_types = ["Ingress"]\n    ingress {}'))
     import os
