@@ -209,20 +209,12 @@ def prefetch(paths: Sequence[str], *, jobs: int | None, exclude: Sequence[str], 
     out. ``jobs``: the number of processes, None for one per CPU or ``KREACH_JOBS``."""
     if _jobs(jobs) < 2:
         return backing
-    from .loading import _read_text, discover
+    from .loading import discover
 
     files, _ = discover(paths, exclude)
     sized = [((path, None), size) for path, size in _plain_yaml(files)]
-    if known is not None:
-        def unseen(path: str) -> bool:
-            try:
-                return not known(_read_text(path, None, limits))
-            except Exception:  # unreadable: the main process reports it
-                return True
-
-        sized = [(source, size) for source, size in sized if unseen(source[0])]
-    options = (inputs, limits, k8s_version, schema, namespace)
-    return _start(sized, _jobs(jobs), options, backing)
+    return _start(_unknown(sized, known, limits), _jobs(jobs),
+                  (inputs, limits, k8s_version, schema, namespace), backing)
 
 
 def prefetch_texts(named: Sequence[tuple[str, str | bytes]], *, jobs: int | None,
@@ -232,17 +224,27 @@ def prefetch_texts(named: Sequence[tuple[str, str | bytes]], *, jobs: int | None
     revision), or None."""
     if _jobs(jobs) < 2:
         return None
+    sized = [((name, content), len(content)) for name, content in named
+             if name.lower().endswith((".yaml", ".yml"))]
+    return _start(_unknown(sized, known, limits), _jobs(jobs),
+                  (inputs, limits, k8s_version, schema, namespace), None)
+
+
+def _unknown(sized: list[tuple[tuple[str, Any], int]], known: Callable[[str], bool] | None,
+             limits: Limits) -> list[tuple[tuple[str, Any], int]]:
+    """The sources ``(path, content or None)`` of ``sized`` whose text ``known`` does not know
+    (an unreadable one is kept: the main process reads it and reports why)."""
+    if known is None:
+        return sized
     from .loading import _read_text
 
-    def seen(content: str | bytes) -> bool:
+    def unseen(path: str, content: Any) -> bool:
         try:
-            return known is not None and known(_read_text(STDIN, content, limits))
+            return not known(_read_text(path if content is None else STDIN, content, limits))
         except Exception:
-            return False
+            return True
 
-    sized = [((name, content), len(content)) for name, content in named
-             if name.lower().endswith((".yaml", ".yml")) and not seen(content)]
-    return _start(sized, _jobs(jobs), (inputs, limits, k8s_version, schema, namespace), None)
+    return [(source, size) for source, size in sized if unseen(*source)]
 
 
 def _start(sized: Sequence[tuple[tuple[str, Any], int]], count: int, options: tuple,
