@@ -22,6 +22,7 @@ import yaml
 from ..diagnostics import Diagnostic
 from ..messages import diagnostic
 from ..source import STDIN, SourceRef
+from .block_yaml import BlockReader
 from .kinds import KindClass, classify, did_you_mean
 from .limits import Limits, LimitExceeded
 from .options import InputOptions
@@ -63,6 +64,8 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
                 _SCALAR_TAGS[key] = tag
             return tag
         return super().resolve(kind, value, implicit)
+
+_BLOCK = BlockReader(_Loader("").resolve, yaml.ScalarNode, yaml.constructor.SafeConstructor.bool_values)
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "kustomization")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -934,8 +937,12 @@ def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,
         if not chunk.text.strip() or _only_comments(chunk.text):
             continue
         try:
-            node = compose_safely(chunk.text, limits)
-            doc = construct(node, limits)
+            fast = _BLOCK.read(chunk.text, limits.max_depth)
+            if fast is not None:  # plain block YAML: read without composing nodes
+                doc, node = fast[0], None
+            else:
+                node = compose_safely(chunk.text, limits)
+                doc = construct(node, limits)
         except DuplicateKey as e:
             yield diagnostic("KR009", SourceRef(path, chunk.first_line + e.line, chunk.index),
                              key=e.key)
@@ -953,8 +960,9 @@ def _load_text(path: str, text: str, locator: Locator, inputs: InputOptions,
             continue
         if doc is None:
             continue
-        if isinstance(doc, dict) and doc.get("kind") == "NetworkPolicy":
-            # reports cite policy rules by line: keep the (small) node tree at hand
+        if node is not None and isinstance(doc, dict) and doc.get("kind") == "NetworkPolicy":
+            # reports cite policy rules by line: keep the (small) node tree at hand (the
+            # locator composes it when asked for a document read without one)
             locator.keep(path, chunk.index, node)
         yield from _objects(doc, SourceRef(path, chunk.first_line + _content_offset(chunk.text), chunk.index),
                             locator)
