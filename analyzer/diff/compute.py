@@ -16,23 +16,66 @@ rule of each side is named.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..analysis import Analysis
+from ..diagnostics import Diagnostic, has_errors
 from ..engine.compile import RuleRef
 from ..engine.evaluate import Allowance
 from ..engine.graph import ConnectivityView, build_view
 from ..model.connset import NO_CONNECTIONS, V6_BASE, ConnectionSet, range_text
 from .model import ADDED, CHANGED, REMOVED, Diff, PairChange, RuleAt
 
+if TYPE_CHECKING:
+    from ..inputs.loading import Locator
 
-def diff(old: Analysis, new: Analysis, *, level: str | None = None,
+
+@dataclass(frozen=True)
+class Side:
+    """What a diff reads of one analysis, at one level: its endpoints and connections, the
+    content of each rule (to tell a rule edited from one unchanged), its diagnostics and usable
+    objects, and the locator that gives its rules' lines. Plain data, so that one side can be
+    computed in another process (:mod:`analyzer.diff.pair`) and sent back without its locator."""
+
+    level: str
+    nodes: Mapping[str, Mapping[str, Any]]
+    edges: Mapping[tuple[str, str], Allowance]
+    content: Mapping[tuple, Any]
+    diagnostics: tuple[Diagnostic, ...]
+    objects: int
+    locator: "Locator | None" = None
+
+    @classmethod
+    def of(cls, analysis: Analysis, level: str | None = None) -> "Side":
+        level = level or analysis.options.level
+        view = _view(analysis, level)
+        content: dict[tuple, Any] = {}
+        for t in analysis.reachability.compiled.targets:
+            content[_identity(t.ref)] = (t.namespace, t.pod_selector)
+            for r in t.rules:
+                content[_identity(r.ref)] = (t.namespace, t.pod_selector, r.peers, r.ports)
+        return cls(level, view.nodes, view.edges, content, analysis.diagnostics, analysis.objects,
+                   analysis.locator)
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.diagnostics)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.objects == 0
+
+
+def diff(old: Analysis | Side, new: Analysis | Side, *, level: str | None = None,
          old_label: str = "old", new_label: str = "new") -> Diff:
-    """Every ordered pair whose allowed connections differ between ``old`` and ``new``, at
-    ``level`` (default: the level ``new`` was analysed at)."""
-    level = level or new.options.level
-    ov, nv = _view(old, level), _view(new, level)
-    sides = (_Side(old, ov), _Side(new, nv))
+    """Every ordered pair whose allowed connections differ between ``old`` and ``new`` (two
+    analyses, or what a diff reads of them: :class:`Side`), at ``level`` (default: the level
+    ``new`` was analysed at)."""
+    level = level or (new.level if isinstance(new, Side) else new.options.level)
+    old_side, new_side = _side(old, level), _side(new, level)
+    ov, nv = old_side, new_side
+    sides = (_Side(old_side), _Side(new_side))
     endpoints: dict[str, dict[str, Any]] = {}
     internal_old = {k for k, d in ov.nodes.items() if d["type"] != "external"}
     internal_new = {k for k, d in nv.nodes.items() if d["type"] != "external"}
@@ -82,7 +125,15 @@ def diff(old: Analysis, new: Analysis, *, level: str | None = None,
     for e in appeared | vanished:
         endpoints.setdefault(e, dict(nv.nodes.get(e) or ov.nodes[e]))
     return Diff(level, endpoints, tuple(changes), tuple(sorted(appeared)), tuple(sorted(vanished)),
-                old_label, new_label, old.diagnostics + new.diagnostics)
+                old_label, new_label, old_side.diagnostics + new_side.diagnostics)
+
+
+def _side(x: Analysis | Side, level: str) -> Side:
+    if not isinstance(x, Side):
+        return Side.of(x, level)
+    if x.level != level:
+        raise ValueError(f"a side read at {x.level} level cannot be compared at {level} level")
+    return x
 
 
 def _view(analysis: Analysis, level: str) -> ConnectivityView:
@@ -92,20 +143,15 @@ def _view(analysis: Analysis, level: str) -> ConnectivityView:
 
 
 class _Side:
-    """One analysis with what is needed to name its rules: their content and their lines."""
+    """One side with what is needed to name its rules: their content and their lines."""
 
-    def __init__(self, analysis: Analysis, view: ConnectivityView):
-        self.analysis = analysis
-        self.view = view
-        self.content: dict[tuple, Any] = {}
-        for t in analysis.reachability.compiled.targets:
-            self.content[_identity(t.ref)] = (t.namespace, t.pod_selector)
-            for r in t.rules:
-                self.content[_identity(r.ref)] = (t.namespace, t.pod_selector, r.peers, r.ports)
+    def __init__(self, side: Side):
+        self.side = side
+        self.content = side.content
         self._at: dict[RuleRef, RuleAt] = {}
         # endpoints whose side no policy isolates: the implicit allowance is not a change there
-        self.open_egress = {s for (s, _), a in view.edges.items() if any(r.is_default for r in a.egress)}
-        self.open_ingress = {d for (_, d), a in view.edges.items() if any(r.is_default for r in a.ingress)}
+        self.open_egress = {s for (s, _), a in side.edges.items() if any(r.is_default for r in a.egress)}
+        self.open_ingress = {d for (_, d), a in side.edges.items() if any(r.is_default for r in a.ingress)}
 
     def keeps_default(self, ref: RuleRef, src: str, dst: str) -> bool:
         return (src in self.open_egress) if ref.direction.lower() == "egress" else (dst in self.open_ingress)
@@ -113,8 +159,8 @@ class _Side:
     def at(self, ref: RuleRef) -> RuleAt:
         hit = self._at.get(ref)
         if hit is None:
-            src = ref.source
-            line = self.analysis.locator.line(src, ref.path) if src is not None else None
+            src, locator = ref.source, self.side.locator
+            line = locator.line(src, ref.path) if src is not None and locator is not None else None
             hit = self._at[ref] = RuleAt(ref, src.file if src else None, line or None)
         return hit
 
@@ -162,7 +208,7 @@ def _responsible(sides: tuple[_Side, _Side], src: str, dst: str, a: Allowance | 
 _Entry = tuple[int, int, Allowance]
 
 
-def _external_sides(view: ConnectivityView) -> dict[tuple[str, bool], list[_Entry]]:
+def _external_sides(view: Side) -> dict[tuple[str, bool], list[_Entry]]:
     """(internal endpoint, outwards?) -> the address ranges it reaches or is reached from."""
     out: dict[tuple[str, bool], list[_Entry]] = {}
     nodes = view.nodes
