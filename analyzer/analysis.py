@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 if TYPE_CHECKING:  # networkx is imported only when a graph is built
     from .inputs.loading import ParseCache
@@ -82,19 +82,15 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
     that git revision (read from the repository of the working directory; raises
     :class:`~analyzer.inputs.git.GitError` when it cannot be read). ``shared`` shares parsed
     files between the analyses of one run (two revisions of one repository)."""
+    if shared is not None:
+        return analyze_loaded(read_side(paths, options, stdin_text=stdin_text, rev=rev,
+                                        shared=shared), options, shared.validation)
     limits = options.limits or Limits.from_env()
     cache = None
     if options.cache:
         from .inputs.cache import DocumentCache
 
-        if shared is None:
-            cache = DocumentCache.from_env()
-        elif shared.disk is None:  # both sides of a diff: the cache keyed by content alone
-            shared.disk = DocumentCache.from_env()
-
-    # what the other side of a diff read, or an earlier run stored: not read ahead again
-    known = (partial(shared.knows, limits=limits, inputs=options.inputs)
-             if shared is not None else None)
+        cache = DocumentCache.from_env()
     probe = None
     if cache is not None and rev is None and stdin_text is None:  # the whole analysis, cached
         from .analysis_cache import probe as probe_for
@@ -103,6 +99,35 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         cached = probe.restore(options) if probe is not None else None
         if cached is not None:
             return cached
+    loaded, cache = _read(paths, options, limits, stdin_text, rev, cache)
+    analysis = analyze_loaded(loaded, options, cache)
+    if probe is not None and probe.read_alike(loaded.keys):  # no file changed since the pre-pass
+        probe.save(analysis)
+        analysis = replace(analysis, cache_key=probe.key)
+    return analysis
+
+
+def read_side(paths: Sequence[str], options: Options, *, shared: "ParseCache",
+              stdin_text: str | bytes | None = None, rev: str | None = None) -> LoadResult:
+    """Read one of the inputs one run compares (``shared``: what they share, so a file that is
+    the same on both sides is parsed and validated once), without analysing it:
+    ``analyze_loaded(result, options, shared.validation)`` does."""
+    limits = options.limits or Limits.from_env()
+    if options.cache and shared.disk is None:  # both sides of a diff: the cache keyed by content
+        from .inputs.cache import DocumentCache
+
+        shared.disk = DocumentCache.from_env()
+    # what the other side read, or an earlier run stored: not read ahead again
+    known = partial(shared.knows, limits=limits, inputs=options.inputs)
+    loaded, _ = _read(paths, options, limits, stdin_text, rev, None, shared, known)
+    return replace(loaded, keys=shared.keys())  # validate a file unchanged since the other side once
+
+
+def _read(paths: Sequence[str], options: Options, limits: Limits, stdin_text: str | bytes | None,
+          rev: str | None, cache: Any, shared: "ParseCache | None" = None,
+          known: Any = None) -> tuple[LoadResult, Any]:
+    """Read ``paths`` (at ``rev``), large inputs on every core first; return what was read and
+    the document cache the validation should consult."""
     if rev is not None:
         from .inputs.git import read_revision
         from .inputs.parallel import prefetch_texts
@@ -115,23 +140,15 @@ def analyze(paths: Sequence[str], options: Options = Options(), *,
         loaded = read_revision(paths, rev, shared=shared, inputs=options.inputs,
                                exclude=options.exclude, limits=limits,
                                ahead=ahead if shared is not None else None)
-    else:
-        # large inputs: read and check files on every core first
-        from .inputs.parallel import prefetch
+        return loaded, cache
+    from .inputs.parallel import prefetch
 
-        cache = prefetch(paths, jobs=options.jobs, exclude=options.exclude, inputs=options.inputs,
-                         limits=limits, k8s_version=options.k8s_version, schema=options.schema,
-                         namespace=options.namespace, backing=cache, known=known)
-        loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
-                            exclude=options.exclude, limits=limits, cache=cache, shared=shared)
-    if shared is not None:  # validate a file unchanged since the other revision once
-        loaded = replace(loaded, keys=shared.keys())
-        return analyze_loaded(loaded, options, shared.validation)
-    analysis = analyze_loaded(loaded, options, cache)
-    if probe is not None and probe.read_alike(loaded.keys):  # no file changed since the pre-pass
-        probe.save(analysis)
-        analysis = replace(analysis, cache_key=probe.key)
-    return analysis
+    cache = prefetch(paths, jobs=options.jobs, exclude=options.exclude, inputs=options.inputs,
+                     limits=limits, k8s_version=options.k8s_version, schema=options.schema,
+                     namespace=options.namespace, backing=cache, known=known)
+    loaded = load_paths(paths, stdin_text=stdin_text, inputs=options.inputs,
+                        exclude=options.exclude, limits=limits, cache=cache, shared=shared)
+    return loaded, cache
 
 
 def analyze_texts(named: Sequence[tuple[str, str]], options: Options = Options(), *,
