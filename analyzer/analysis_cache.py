@@ -38,9 +38,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
-import operator
 import os
-import pickle
 import signal
 import stat
 import sys
@@ -56,6 +54,7 @@ from .analysis import Analysis
 from .inputs.cache import DocumentCache, default_dir, modules_digest, text_key, write_atomically
 from .inputs.cache import fingerprint as document_fingerprint
 from .inputs.limits import Limits
+from .pickling import dump, load
 
 if TYPE_CHECKING:
     from .analysis import Options
@@ -174,7 +173,7 @@ class _Body:
         if self._value is None:
             try:
                 with self._fh:
-                    value = _load(self._fh)
+                    value = load(self._fh)
                 if not (isinstance(value, tuple) and len(value) == 2):
                     raise ValueError("not an analysis body")
             except Exception:
@@ -313,50 +312,6 @@ def _in_background(work: Callable[[], None]) -> None:
         os._exit(0)
 
 
-def _load(fh: Any) -> Any:
-    """One pickle from ``fh``, with the cycle collector paused: loading creates millions of
-    small objects and would set it off hundreds of times, finding nothing to collect."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return pickle.load(fh)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-# -- storing: pickles of frozen slotted dataclasses, made fast to load -------------------------
-
-_getters: dict[type, Callable[[Any], tuple] | None] = {}
-
-
-def _constructor_args(cls: type) -> Callable[[Any], tuple] | None:
-    """For a slotted dataclass built by its generated ``__init__`` alone: a function giving the
-    arguments that rebuild an instance (loading then calls the class, much faster than the
-    default state-setting path); None for any other class."""
-    if cls in _getters:
-        return _getters[cls]
-    getter = None
-    if dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__ \
-            and not hasattr(cls, "__post_init__") \
-            and getattr(getattr(cls.__init__, "__code__", None), "co_filename", "") == "<string>":
-        fields = dataclasses.fields(cls)
-        if all(f.init for f in fields) and fields:
-            names = [f.name for f in fields]
-            getter = operator.attrgetter(*names) if len(names) > 1 else \
-                (lambda obj, n=names[0]: (getattr(obj, n),))
-    _getters[cls] = getter
-    return getter
-
-
-class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj: Any) -> Any:
-        getter = _constructor_args(type(obj))
-        if getter is None:
-            return NotImplemented
-        return type(obj), getter(obj)
-
-
 class AnalysisStore:
     """Whole analyses by key; every failure is a miss, never an error."""
 
@@ -375,7 +330,7 @@ class AnalysisStore:
         except OSError:
             return None
         try:
-            head = _load(fh)
+            head = load(fh)
         except Exception:  # half-written by a crashed run, from another Python: a miss
             fh.close()
             return None
@@ -392,7 +347,7 @@ class AnalysisStore:
             gc.disable()  # as in _load: nothing to collect, and millions of objects to walk
             try:
                 for value in values:
-                    _Pickler(fh, protocol=5).dump(value)
+                    dump(value, fh)
             finally:
                 if enabled:
                     gc.enable()

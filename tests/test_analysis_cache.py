@@ -237,8 +237,8 @@ def test_a_damaged_model_part_behind_a_good_head_is_computed_again(demo, builds,
 def test_a_restored_analysis_reads_its_model_only_when_used(demo, builds, monkeypatch):
     analyze([str(demo)], Options(cache=True))
     loads: list[int] = []
-    real = analysis_cache._load
-    monkeypatch.setattr(analysis_cache, "_load", lambda fh: loads.append(1) or real(fh))
+    real = analysis_cache.load
+    monkeypatch.setattr(analysis_cache, "load", lambda fh: loads.append(1) or real(fh))
     again = analyze([str(demo)], Options(cache=True))
     assert len(loads) == 1 and again.diagnostics is not None and again.objects
     assert again.cluster.pods and len(loads) == 2
