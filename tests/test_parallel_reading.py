@@ -134,13 +134,13 @@ def test_files_are_split_in_order_and_the_main_process_takes_the_larger_share():
 
 
 def test_the_number_of_processes_is_asked_or_read_from_kreach_jobs(monkeypatch):
-    assert parallel._jobs(2) == 2
+    assert parallel.processes(2) == 2
     monkeypatch.setenv("KREACH_JOBS", "5")
-    assert parallel._jobs(None) == 5 and parallel._jobs(1) == 1
+    assert parallel.processes(None) == 5 and parallel.processes(1) == 1
     monkeypatch.setenv("KREACH_JOBS", "lots")
-    assert parallel._jobs(None) == 1
+    assert parallel.processes(None) == 1
     monkeypatch.delenv("KREACH_JOBS")
-    assert 1 <= parallel._jobs(None) <= parallel.MAX_JOBS
+    assert 1 <= parallel.processes(None) <= parallel.MAX_JOBS
 
 
 def test_the_library_reads_in_one_process_unless_asked(many_files, in_parallel, monkeypatch):

@@ -192,6 +192,27 @@ def load_input(paths, flags: InputFlags, settings, level: str = "workload", shar
     return analysis
 
 
+def load_pair(old_paths, new_paths, flags: InputFlags, settings, level: str,
+              old_rev: str | None, new_rev: str | None):
+    """:func:`load_input` for the two inputs of a comparison (OLD at ``old_rev``, NEW at
+    ``new_rev``), read once and analysed side by side; NEW may come back as what a diff reads
+    of it (:class:`~analyzer.diff.compute.Side`)."""
+    from ..diff.pair import analyze_pair
+    from ..inputs.git import GitError
+
+    options = analysis_options(flags, settings, level)
+    try:
+        old, new = analyze_pair(list(old_paths or ["."]), list(new_paths or ["."]), options,
+                                old_rev=old_rev, new_rev=new_rev, level=level)
+    except (ValueError, GitError) as e:  # e.g. an unsupported --k8s-version, an unknown revision
+        typer.echo(f"kreach: error: {e}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    for analysis in (old, new):
+        _report(analysis.diagnostics, flags.quiet, flags.verbose)
+        _KEPT.append(analysis)  # freed with the process (see run)
+    return old, new
+
+
 # Analyses the command read, kept until the process ends: freeing millions of objects one by one
 # when a command returns costs ~0.5 s at 150k pods, for memory the process is about to give back
 _KEPT: list = []

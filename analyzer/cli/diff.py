@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 
 from .app import (EXCLUDE, EXIT_BAD_INPUT, EXIT_FINDINGS, K8S, NAMESPACE, OUTPUT, QUIET, SCHEMA, STRICT,
-                  VERBOSE, InputFlags, Level, _pick, _settings, app, load_input, must_have_input)
+                  VERBOSE, InputFlags, Level, _pick, _settings, app, load_input, load_pair,
+                  must_have_input)
 from .inputs import HELM_VALUES, RENDER, VAR_FILES, VARS, input_options
 from .io import emit
 
@@ -72,7 +73,6 @@ def diff_(
     kreach diff OLD NEW, or kreach diff --base REV [--head REV] [PATH...] to read git revisions
     straight from the repository (no checkout)."""
     from ..diff import diff
-    from ..inputs.loading import ParseCache
     from ..writers.diff_formats import render_diff
 
     settings = _settings()
@@ -111,9 +111,7 @@ def diff_(
         old_label, new_label = base, head or "working tree"
     level_v = _pick(level.value if level else None, settings, "level", "workload")
     flags = InputFlags(k8s_version, schema, namespace, exclude, strict, quiet, verbose, inputs)
-    shared = ParseCache()  # a file that is the same on both sides is parsed once
-    old = load_input(old_paths, replace(flags, rev=base), settings, level_v, shared=shared)
-    new = load_input(new_paths, replace(flags, rev=head), settings, level_v, shared=shared)
+    old, new = load_pair(old_paths, new_paths, flags, settings, level_v, base, head)
     result = diff(old, new, old_label=old_label, new_label=new_label)
     emit(render_diff(result, fmt.value), output)
     must_have_input(old, flags, settings)

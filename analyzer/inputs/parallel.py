@@ -40,7 +40,7 @@ MIN_BYTES = 8 * 1024 * 1024
 _HELPER_WEIGHT = 0.95
 
 
-def _jobs(asked: int | None = None) -> int:
+def processes(asked: int | None = None) -> int:
     """Processes to read with: ``asked``, else ``KREACH_JOBS`` if set, else the CPUs this
     process may use (at most :data:`MAX_JOBS`)."""
     if asked is not None:
@@ -98,9 +98,10 @@ class Prefetched:
     nothing). An entry is handed out once."""
 
     def __init__(self, entries: dict[str, Any], pending: list[Future], backing: Any = None,
-                 options: tuple = ()) -> None:
+                 options: tuple = (), executor: Any = None) -> None:
         self._entries = entries
         self._pending = pending
+        self._executor = executor  # joined once every helper's entries are in
         self.backing = backing
         self.options = options  # (inputs, limits, k8s_version, schema, namespace)
 
@@ -145,6 +146,10 @@ class Prefetched:
             self._entries.update(decode(future.result()))
         except Exception:  # a helper that failed or died: its files are read here instead
             pass
+        if not self._pending and self._executor is not None:
+            # its managing thread ends here: later work may fork (analyzer.diff.pair)
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
 
 # Entries travel from a helper as one marshal payload: manifests as tuples of plain data (their
@@ -207,13 +212,13 @@ def prefetch(paths: Sequence[str], *, jobs: int | None, exclude: Sequence[str], 
     at work, or ``backing`` unchanged when the input is too small or one process is all there is.
     A file whose text is ``known`` (read already in this run: the other side of a diff) is left
     out. ``jobs``: the number of processes, None for one per CPU or ``KREACH_JOBS``."""
-    if _jobs(jobs) < 2:
+    if processes(jobs) < 2:
         return backing
     from .loading import discover
 
     files, _ = discover(paths, exclude)
     sized = [((path, None), size) for path, size in _plain_yaml(files)]
-    return _start(_unknown(sized, known, limits), _jobs(jobs),
+    return _start(_unknown(sized, known, limits), processes(jobs),
                   (inputs, limits, k8s_version, schema, namespace), backing)
 
 
@@ -222,11 +227,11 @@ def prefetch_texts(named: Sequence[tuple[str, str | bytes]], *, jobs: int | None
                    namespace: str | None, known: Callable[[str], bool] | None = None) -> Any:
     """:func:`prefetch` for contents already in memory (``(name, text)``: the files of a git
     revision), or None."""
-    if _jobs(jobs) < 2:
+    if processes(jobs) < 2:
         return None
     sized = [((name, content), len(content)) for name, content in named
              if name.lower().endswith((".yaml", ".yml"))]
-    return _start(_unknown(sized, known, limits), _jobs(jobs),
+    return _start(_unknown(sized, known, limits), processes(jobs),
                   (inputs, limits, k8s_version, schema, namespace), None)
 
 
@@ -264,7 +269,7 @@ def _start(sized: Sequence[tuple[tuple[str, Any], int]], count: int, options: tu
         entries = read_and_check(runs[0], options, backing, encoded=False)
     except Exception:  # e.g. an unsupported k8s_version: the main pipeline says so
         entries = {}
-    return Prefetched(entries, pending, backing, options)
+    return Prefetched(entries, pending, backing, options, executor)
 
 
 def _context() -> Any:
