@@ -126,6 +126,8 @@ class BlockReader:
             target = stack[-1].value
             if is_item:
                 if key is None:
+                    if kind >= _EMPTY_MAP and len(stack) >= max_depth:
+                        raise _Unsupported  # an empty collection is a level of nesting too
                     target.append(None if kind == _BELOW else value if kind == _SCALAR
                                   else {} if kind == _EMPTY_MAP else [])
                     if kind == _BELOW:
@@ -148,6 +150,8 @@ class BlockReader:
                 target[key] = None
                 pending = (target, key, inner)
             else:
+                if len(stack) >= max_depth:
+                    raise _Unsupported  # an empty collection is a level of nesting too
                 target[key] = {} if kind == _EMPTY_MAP else []
                 scalar_column = inner
         if not stack:
