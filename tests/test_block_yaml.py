@@ -114,6 +114,13 @@ READ_FAST = [
     "a: :b\n",
     "a: {}\n",
     "a: [] # none\n",
+    "a: { }\nb: [ ]\n",
+    "\"app.kubernetes.io/name\": web\n'k8s-app': dns\n\"\": 1\n",  # quoted keys
+    "- \"k\": v\n  'j': [x]\n",
+    "command: [\"/bin/sh\", \"-c\", \"echo a, b # c: d\"]\n",  # one-line flow sequences
+    "policyTypes: [Ingress, Egress] # both\n",
+    "a: ['x', \"y\"]\nb: [\"a\",\"b\"]\nc: [ 80 , 443 ]\nd: [yes, null, a-b, c.d/e]\n",
+    "- [a]\n- []\n",
     "- a:b\n",                               # no space after ':': a scalar, not a key
     "- a :b\n",
     "a: =\n",                                # the YAML 1.1 value key, read as text
@@ -151,6 +158,10 @@ REJECTED_BY_PYYAML = [
     "a: 1\n...\nb: 2\n",
     "a: 1\n---\nb: 2\n",                     # two documents in one text
     "a: 'it''s\n",
+    "\"a b\": 1\n\"a b\": 2\n",                # a duplicate quoted key
+    "\"a\": 1\na: 2\n",                         # the same key, quoted and plain
+    "a: [a]\n  b\n",
+    "a: [\"x\"]x\n",
 ]
 
 
@@ -164,8 +175,10 @@ def test_the_reader_declines_every_text_pyyaml_rejects(text):
 # --- examples: valid YAML outside the reader's part of it (declined, or read exactly) ---------
 
 OUTSIDE = [
-    "\"a\": 1\n",                            # quoted keys
-    "'a': 1\n",
+    "\"a\\\"b\": 1\n",                         # quoted keys with escapes
+    "'a''b': 1\n",
+    "\"a\":1\n",
+    "\"a\" : 1\n",
     "a: 'it''s'\n",                          # '' escapes
     "a: \"a\\\"b\"\n",                       # backslash escapes
     "a: \"\\n\"\n",
@@ -182,7 +195,18 @@ OUTSIDE = [
     "a: !!str 1\n",                          # tags
     "a: {b: 1}\n",                           # flow collections
     "a: [1, 2]\n",
-    "a: [ ]\n",
+    "a: [a,]\n",                              # flow sequences outside the simple form
+    "a: [a, ]\n",
+    "a: [a b]\n",
+    "a: [\"a\": 1]\n",
+    "a: [1.5, 0x1, 010, ~]\n",
+    "a: ['it''s']\n",
+    "a: [\"a\\\"b\"]\n",
+    "a: [a, [b]]\n",
+    "a: [a, {b: 1}]\n",
+    "a: [-a]\n",
+    "a: [a:b]\n",
+    "a: [\n  a]\n",
     "- - a\n",
     "a: -1\nb: +1\nc: 010\nd: 0x1f\ne: 1_000\nf: 0b101\ng: 1:30\nh: 00\ni: -0\n",  # other ints
     "a: 0.5\nb: .inf\nc: -.inf\nd: .NaN\ne: 1.5e3\n",                          # floats
@@ -211,6 +235,7 @@ OUTSIDE = [
     "a: 1\n  # c\n",
     "a: 1\n b\n",                           # one scalar: "1 b"
     "a: {}#x\n",
+    "a: [80]#c\n",
 ]
 
 
@@ -242,6 +267,8 @@ def test_a_document_written_twice_is_read_the_same_both_times(text):
     ("- a: 1\n", 2),
     ("-\n  - 1\n", 2),
     ("a:\n  -\n    - 1\n", 3),
+    ("a: [x]\n", 2),                        # a flow sequence too
+    ("a:\n  - [x, y]\n", 3),
 ])
 def test_a_document_deeper_than_the_limit_is_left_to_pyyaml_which_reports_it(text, deepest):
     assert pyyaml_reads(text, deepest)[0] and not pyyaml_reads(text, deepest - 1)[0]
@@ -268,7 +295,6 @@ K8S_KEYS = [
     "app.kubernetes.io/name", "kubernetes.io/metadata.name", "helm.sh/chart", "k8s-app",
     "tier", "role", "version", "_x", "0", "1e3",
 ]
-PLAIN_KEYS = [k for k in K8S_KEYS if k != "0"]  # safe_dump quotes "0" (it would read as 0)
 label_names = st.from_regex(r"\A[a-z0-9]([-a-z0-9_.]{0,10}[a-z0-9])?(/[a-z][-a-z0-9.]{0,8})?\Z")
 keys = st.one_of(st.sampled_from(K8S_KEYS), label_names, st.sampled_from(YAML11_SPECIALS),
                  st.integers(-5, 5), st.booleans())
@@ -288,11 +314,12 @@ dump_options = st.fixed_dictionaries({
     "width": st.sampled_from([20, 40, 80, 1000]),
     "explicit_start": st.booleans(),
     "allow_unicode": st.booleans(),
+    "default_flow_style": st.sampled_from([False, False, None]),  # None: leaves as [a, b], {a: 1}
 })
 
 
 def _dumped(value, options) -> str:
-    return yaml.safe_dump(value, default_flow_style=False, sort_keys=False, **options)
+    return yaml.safe_dump(value, sort_keys=False, **options)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -309,10 +336,11 @@ def test_data_dumped_in_block_style_is_read_exactly_as_pyyaml_reads_it_many_time
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(st.sampled_from(PLAIN_KEYS), st.one_of(st.none(), st.booleans(), st.integers(0, 70000), label_names),
+@given(st.dictionaries(st.sampled_from(K8S_KEYS), st.one_of(st.none(), st.booleans(), st.integers(0, 70000), label_names),
                        min_size=1, max_size=8), st.booleans())
 def test_dumped_manifest_like_mappings_of_plain_values_are_read_fast(value, start):
-    # plain names, numbers, booleans and nulls written by safe_dump are within the reader's part
+    # names, numbers, booleans and nulls written by safe_dump, plain or quoted, are within the
+    # reader's part
     assert check_agrees(yaml.safe_dump(value, sort_keys=False, explicit_start=start, width=1000))
 
 
@@ -320,13 +348,16 @@ def test_dumped_manifest_like_mappings_of_plain_values_are_read_fast(value, star
 
 SOUP_KEYS = ["a", "b", "name", "app.kubernetes.io/name", "k8s-app", "0", "1", "true", "yes",
              "null", "~", "<<", "=", "-x", "?x", "a:b", "a b", "\"q\"", "'q'", "\"a\\\"b\"",
-             "caf\u00e9", "x" * 3, "_", "1.5", "0x1", "2001-12-14"]
+             "caf\u00e9", "x" * 3, "_", "1.5", "0x1", "2001-12-14", "\"a: b\"", "'a #b'",
+             "\"a\"b", "'a''b'", "\"\"", "\"a", "'"]
 SOUP_VALUES = ["x", "TCP", "80", "0", "010", "0x1f", "1_000", "1.5", "-1", ".inf", "yes", "Off",
                "~", "null", "=", "<<", "'q'", "\"q\"", "''", "\"\"", "'it''s'", "\"a\\\"b\"",
                "'a' b", "\"a\"#c", "{}", "[]", "{ }", "{a: 1}", "[1, 2]", "|", ">", "|-", "&a",
                "&a x", "*a", "!!str x", "!x y", "# c", "x # c", "x#c", "a: b", "a:", "b:c",
                "- x", "-x", "? x", "?x", ": x", ":x", "@x", "`x", "%x", ",x", "x,y", "x]",
-               "'open", "\"open", "close'", "2001-12-14", "1:30", "x\t", "caf\u00e9", "\u00e9"]
+               "'open", "\"open", "close'", "[a, b]", "[a,b]", "[\"a\", 'b']", "[ ]", "[a, ]",
+               "[a,]", "[a b]", "[\"a\": 1]", "[\"a\"b]", "['a''b']", "[1, yes, ~]", "[[a]]", "[a",
+               "[\"a,]\"]", "[a] #c", "[a]#c", "{ }", "{ a }", "2001-12-14", "1:30", "x\t", "caf\u00e9", "\u00e9"]
 indents = st.integers(0, 6).map(lambda n: " " * n)
 prefixes = st.sampled_from(["", "", "", "- ", "-", "- - ", "-  ", "? ", ": "])
 soup_key = st.sampled_from(SOUP_KEYS)

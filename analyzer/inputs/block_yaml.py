@@ -4,14 +4,16 @@ reference and the fallback.
 Composing a document with libyaml builds a Python node (and its marks) for every scalar and
 calls back into Python to resolve each one's tag; on a large input that is over half of the
 whole run. Most manifests use a small part of YAML: block mappings and sequences, one entry
-per line, plain or simply quoted scalars. :func:`read_block` reads exactly that part line by
-line and returns ``None`` for anything else (flow collections other than ``{}`` and ``[]``,
-block and multi-line scalars, anchors, aliases, tags, escapes, complex or quoted keys,
+per line, plain or simply quoted scalars and keys, ``{}``, and one-line flow sequences such as
+``command: ["sh", "-c"]`` or ``policyTypes: [Ingress, Egress]``. :meth:`BlockReader.read`
+reads exactly that part line by line and returns ``None`` for anything else (other flow
+collections, block and multi-line scalars, anchors, aliases, tags, escapes, complex keys,
 duplicate keys, tabs, non-ASCII text, anything it does not recognise), so that the caller
 reads the document with PyYAML instead, which then also reports any error. Where it answers,
 the answer is what :func:`analyzer.inputs.loading.construct` builds from libyaml's nodes:
-the same values, of the same types, in the same order (property-tested against it), with each
-plain scalar's tag resolved by the same YAML 1.1 resolver.
+the same values, of the same types, in the same order, within the same nesting depth
+(property-tested against it in tests/test_block_yaml.py), with each plain scalar's tag
+resolved by the same YAML 1.1 resolver.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ class _Frame:
 # what a line says (see BlockReader._line): nothing (blank, comment), a "---" marker, or
 # (column, is item, inner column, key or None, what the value is, the value)
 _SKIP, _MARKER = 0, 1
-_SCALAR, _BELOW, _EMPTY_MAP, _EMPTY_SEQ = 0, 1, 2, 3  # the value: a scalar, on the lines below, {}, []
+# the value: a scalar, on the lines below, {}, a one-line flow sequence (its items as a tuple)
+_SCALAR, _BELOW, _EMPTY_MAP, _SEQ = 0, 1, 2, 3
 _MEMO_LIMIT = 100_000
 
 
@@ -129,7 +132,7 @@ class BlockReader:
                     if kind >= _EMPTY_MAP and len(stack) >= max_depth:
                         raise _Unsupported  # an empty collection is a level of nesting too
                     target.append(None if kind == _BELOW else value if kind == _SCALAR
-                                  else {} if kind == _EMPTY_MAP else [])
+                                  else {} if kind == _EMPTY_MAP else list(value))
                     if kind == _BELOW:
                         pending = (target, len(target) - 1, column)
                     else:
@@ -152,7 +155,7 @@ class BlockReader:
             else:
                 if len(stack) >= max_depth:
                     raise _Unsupported  # an empty collection is a level of nesting too
-                target[key] = {} if kind == _EMPTY_MAP else []
+                target[key] = {} if kind == _EMPTY_MAP else list(value)
                 scalar_column = inner
         if not stack:
             raise _Unsupported  # nothing but comments and markers: PyYAML says what that is
@@ -177,16 +180,21 @@ class BlockReader:
                 return (column, True, inner, None, _BELOW, None)
             if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                 raise _Unsupported  # "- - x"
-        found = _KEY.match(rest)
-        end = found.end() if found is not None else 0
-        if found is None or rest[end:end + 1] != ":" or (len(rest) > end + 1 and rest[end + 1] != " "):
+        quoted = rest[0] == '"' or rest[0] == "'"
+        if quoted:  # a quoted key is text as written: no escapes, no '' (those are left to PyYAML)
+            end = rest.find(rest[0], 1) + 1
+            found = end > 0 and not (rest[0] == '"' and "\\" in rest[1:end - 1])
+        else:
+            match = _KEY.match(rest)
+            found, end = match is not None, match.end() if match is not None else 0
+        if not found or rest[end:end + 1] != ":" or (len(rest) > end + 1 and rest[end + 1] != " "):
             if not is_item:
                 raise _Unsupported
             kind, value = self._value(rest)
             return (column, True, inner, None, kind, value)
         if end > 1024:
             raise _Unsupported  # longer than YAML allows an implicit key
-        key = self._scalar(rest[:end])
+        key = rest[1:end - 1] if quoted else self._scalar(rest[:end])
         if type(key) is not str:
             raise _Unsupported  # a key read as a number, boolean or null
         value_text = rest[end + 1:].lstrip(" ")
@@ -210,11 +218,12 @@ class BlockReader:
                 if tail and (tail[0] != "#" or rest[close + 1] != " "):
                     raise _Unsupported  # '' (an escaped quote), or text after the closing quote
                 return _SCALAR, value
-            if first in "{[":
-                tail = rest[2:].lstrip(" ")
-                if rest[1:2] == ("}" if first == "{" else "]") and (
-                        not tail or (tail[0] == "#" and rest[2] == " ")):
-                    return (_EMPTY_MAP if first == "{" else _EMPTY_SEQ), None
+            if first == "{":
+                at = len(rest) - len(rest[1:].lstrip(" "))
+                if rest[at:at + 1] == "}" and _ends(rest, at + 1):
+                    return _EMPTY_MAP, None
+            elif first == "[":
+                return _SEQ, self._flow_sequence(rest)
             raise _Unsupported
         if first in "-?:" and (len(rest) == 1 or rest[1] == " "):
             raise _Unsupported
@@ -225,6 +234,47 @@ class BlockReader:
         if ": " in rest or rest[-1] == ":":
             raise _Unsupported
         return _SCALAR, self._scalar(rest)
+
+    def _flow_sequence(self, rest: str) -> tuple:
+        """The items of a flow sequence written on one line (``["a", 'b', c]``, ``[ ]``) whose
+        items are quoted scalars without escapes or simple plain names, as a tuple."""
+        items: list[Any] = []
+        at, size = 1, len(rest)
+        while True:
+            while at < size and rest[at] == " ":
+                at += 1
+            if at >= size:
+                raise _Unsupported  # a flow sequence going on over lines
+            first = rest[at]
+            if first == "]" and not items:
+                at += 1
+                break
+            if first == '"' or first == "'":
+                close = rest.find(first, at + 1)
+                if close < 0:
+                    raise _Unsupported
+                item = rest[at + 1:close]
+                if first == '"' and "\\" in item:
+                    raise _Unsupported  # escapes
+                items.append(item)
+                at = close + 1
+            else:
+                plain = _KEY.match(rest, at)
+                if plain is None:
+                    raise _Unsupported  # any other plain scalar, a nested collection, a comment
+                items.append(self._scalar(plain.group()))
+                at = plain.end()
+            while at < size and rest[at] == " ":
+                at += 1
+            if rest[at:at + 1] == "]":
+                at += 1
+                break
+            if rest[at:at + 1] != ",":
+                raise _Unsupported  # '' (an escaped quote), "a b", a pair ("a": 1), ...
+            at += 1  # the next item must follow: "[a, ]" is left to PyYAML
+        if not _ends(rest, at):
+            raise _Unsupported
+        return tuple(items)
 
     def _scalar(self, value: str) -> Any:
         """A plain scalar's value, as the safe constructor reads it (timestamps kept as text)."""
@@ -238,3 +288,9 @@ class BlockReader:
         if tag == _BOOL:
             return self._bools[value.lower()]
         raise _Unsupported  # other numbers, merge keys, ...
+
+
+def _ends(rest: str, at: int) -> bool:
+    """Whether nothing but blanks and a comment (after a blank) follow offset ``at``."""
+    tail = rest[at:].lstrip(" ")
+    return not tail or (tail[0] == "#" and rest[at] == " ")
