@@ -17,6 +17,7 @@ manifest forms are read fast (otherwise the reader would be correct and useless)
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import yaml
@@ -24,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.inputs.limits import LimitExceeded, Limits
-from analyzer.inputs.loading import _BLOCK, DuplicateKey, compose_safely, construct
+from analyzer.inputs.loading import (_BLOCK, DuplicateKey, _only_comments, compose_safely,
+                                     construct, split_documents)
 
 _REJECTED = (yaml.YAMLError, DuplicateKey, LimitExceeded)
 
@@ -208,8 +210,12 @@ OUTSIDE = [
     "a: [a:b]\n",
     "a: [\n  a]\n",
     "- - a\n",
-    "a: -1\nb: +1\nc: 010\nd: 0x1f\ne: 1_000\nf: 0b101\ng: 1:30\nh: 00\ni: -0\n",  # other ints
-    "a: 0.5\nb: .inf\nc: -.inf\nd: .NaN\ne: 1.5e3\n",                          # floats
+    # other integers (010 is 8 in YAML 1.1), and floats: each on its own, so that one declined
+    # value does not hide another
+    *(f"a: {v}\n" for v in ("-1", "+1", "010", "0010", "09", "0x1f", "1_000", "0b101", "1:30",
+                            "00", "-0", "0.5", ".inf", "-.inf", ".NaN", "1.5e3", "1e+3")),
+    *(f"- {v}\n" for v in ("010", "0.5", "0x1f")),
+    *(f"a: [{v}]\n" for v in ("010", "0.5", "0x1f", "1_0")),
     "1: a\n",                                # keys that are not strings
     "true: a\n",
     "null: a\n",
@@ -428,3 +434,38 @@ def test_documents_of_random_lines_agree_with_pyyaml_many_times(text):
 def test_random_block_trees_agree_with_pyyaml_many_times(text, depth):
     check_soup(text)
     check_soup(text, depth)
+
+
+# --- real manifests: the peer tools' test cases and kreach's own fixtures -------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = {"peer-cases": ROOT.parent / "shared" / "peer-cases", "fixtures": ROOT / "fixtures",
+           "tests-data": ROOT / "tests" / "data"}
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_every_document_of_real_manifest_folders_is_read_as_pyyaml_reads_it(name):
+    # manifests nobody here wrote (netpol-analyzer's and network-config-analyzer's test cases)
+    # and kreach's fixtures, every document on its own, as loading.py splits them
+    paths = sorted(CORPORA[name].rglob("*.y*ml"))
+    if not paths:
+        pytest.skip(f"no {name} here")
+    documents = answered = 0
+    for path in paths:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for chunk in split_documents(text):
+            if chunk.text.strip() and not _only_comments(chunk.text):
+                documents += 1
+                try:
+                    answered += check_soup_answered(chunk.text)
+                except AssertionError as e:
+                    raise AssertionError(f"{path}:{chunk.first_line}: {e}") from None
+    assert documents > 0
+    if name == "peer-cases":  # most real manifests are read fast (5.9% fell back when written)
+        assert answered > 0.9 * documents
+
+
+def check_soup_answered(text: str) -> bool:
+    """:func:`check_soup`; True when the reader answered."""
+    check_soup(text)
+    return _BLOCK.read(text, 200) is not None
