@@ -469,3 +469,46 @@ def check_soup_answered(text: str) -> bool:
     """:func:`check_soup`; True when the reader answered."""
     check_soup(text)
     return _BLOCK.read(text, 200) is not None
+
+
+# --- property (c): one-line flow sequences and quoted keys, the forms read beyond plain block ----
+
+FLOW_ITEMS = ["a", "b-c", "d.e/f", "80", "0", "010", "09", "0x1", "1.5", "1_0", "yes", "No", "null",
+              "~", "\"x\"", "'y'", "\"\"", "''", "\"a,b\"", "'a]'", "\"#\"", "'# c'", "\"a: b\"",
+              "2001-12-14", "True", "1e3", "_x", "\"a\\\"b\"", "'a''b'", "a b", "a:b", "a: b", "-a",
+              "- a", "?a", "[a]", "{a: 1}", "{}", "&x a", "*x", "!!str a", "\"a\"b", "a#b", "a #b",
+              "", " ", "<<", "="]
+FLOW_KEYS = ["a", "\"a\"", "'a'", "\"a b\"", "'a: b'", "\"a #b\"", "\"a\\\"b\"", "'a''b'", "\"\"",
+             "\"a\"b", "'a", "\"1\"", "'true'", "\"~\""]
+flow_separators = st.sampled_from([", ", ", ", ",", " , ", " ", ",,", ""])
+
+
+@st.composite
+def flow_documents(draw) -> str:
+    items = draw(st.lists(st.sampled_from(FLOW_ITEMS), max_size=4))
+    body = "".join(item + (draw(flow_separators) if i < len(items) - 1 else "")
+                   for i, item in enumerate(items))
+    flow = ("[" + draw(st.sampled_from(["", " "])) + body + draw(st.sampled_from(["", "", " ", ",", ", "]))
+            + "]" + draw(st.sampled_from(["", "", " ", " # c", "#c", " x", "]"])))
+    key, other = draw(st.sampled_from(FLOW_KEYS)), draw(st.sampled_from(FLOW_KEYS))
+    return draw(st.sampled_from([
+        f"{key}: {flow}\n",
+        f"- {flow}\n- x\n",
+        f"x:\n  {key}: {flow}\n  {other}: 1\n",
+        f"- {key}: {flow}\n  {other}:\n  - y\n",
+        f"{key}:\n- {flow}\n{other}: z\n",
+    ]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(flow_documents(), st.sampled_from([200, 1, 2, 3]))
+def test_flow_sequences_and_quoted_keys_are_declined_when_pyyaml_rejects_them_and_read_exactly_otherwise(
+        text, depth):
+    check_soup(text, depth)
+
+
+@pytest.mark.slow
+@settings(max_examples=30_000, deadline=None)
+@given(flow_documents(), st.sampled_from([200, 1, 2, 3]))
+def test_flow_sequences_and_quoted_keys_agree_with_pyyaml_many_times(text, depth):
+    check_soup(text, depth)
