@@ -36,3 +36,62 @@ def test_writing_a_list_never_expands_every_pair(tmp_path):
         assert "ns0/p0[Pod]" in text
     assert "edges" not in analysis.view.__dict__
     assert render(analysis, "txt").count("\n") == 60 * 59 + 2 * 60 * 2  # every pair, and both families out and in
+
+
+# --- a large listing written by two processes --------------------------------------------------
+
+@pytest.fixture
+def two_processes(monkeypatch):
+    """Every listing counts as large: it is written by two processes when its options allow."""
+    from analyzer.writers import rows
+
+    monkeypatch.setattr(rows, "PARALLEL_ROWS", 0)
+    return rows
+
+
+@pytest.mark.parametrize("fixture", ["demo", "edge", "audit", "spec"])
+@pytest.mark.parametrize("level", ["workload", "pod"])
+def test_a_listing_written_by_two_processes_is_the_listing_one_process_writes(
+        fixture, level, two_processes, monkeypatch):
+    paths = [str(ROOT / "fixtures" / fixture)]
+    one = analyze(paths, Options(level=level, cache=False))
+    two = analyze(paths, Options(level=level, cache=False, jobs=2))
+    forks = []
+    real = two_processes._render_elsewhere
+    monkeypatch.setattr(two_processes, "_render_elsewhere",
+                        lambda *a: forks.append(1) or real(*a))
+    for fmt in ("txt", "json", "csv"):
+        assert render(two, fmt) == render(one, fmt), fmt
+    assert len(forks) == 3  # each format was cut in two
+
+
+def test_the_cut_falls_between_two_sources_near_the_middle(tmp_path, two_processes, monkeypatch):
+    pods = "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: ns{i % 4}}}\n"
+                   f"spec: {{containers: [{{name: c, image: x}}]}}\n" for i in range(40))
+    (tmp_path / "pods.yaml").write_text(pods)
+    analysis = analyze([str(tmp_path)], Options(jobs=2, cache=False))
+    seen: list[list[str]] = []
+    # the other process's part is written here too, so that both parts are seen
+    monkeypatch.setattr(two_processes._Child, "result", lambda self: None)
+    real = two_processes.rows
+    two_processes.rows = lambda a, sources=None: seen.append(sources) or real(a, sources)
+    try:
+        text = render(analysis, "txt")
+    finally:
+        two_processes.rows = real
+    first, second = seen  # this process's part, then the other's
+    assert first and second and first + second == analysis.view.sources()
+    assert abs(len(first) - len(second)) <= 2
+    assert text == render(analyze([str(tmp_path)], Options(cache=False)), "txt")
+
+
+def test_a_second_process_that_fails_means_its_part_is_written_here(two_processes, monkeypatch):
+    paths = [str(ROOT / "fixtures" / "demo")]
+    monkeypatch.setattr(two_processes._Child, "result", lambda self: None)
+    two = analyze(paths, Options(cache=False, jobs=2))
+    assert render(two, "json") == render(analyze(paths, Options(cache=False)), "json")
+
+
+def test_the_library_writes_in_one_process_unless_asked(two_processes, monkeypatch):
+    monkeypatch.setattr(two_processes, "_render_elsewhere", lambda *a: pytest.fail("forked"))
+    render(analyze([str(ROOT / "fixtures" / "demo")], Options(cache=False)), "json")

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..analysis import Analysis
-from .rows import rows
+from .rows import Row, in_parts
 
 
 def lines(analysis: Analysis) -> Iterator[str]:
     """The output row by row, so that a huge listing is written as it is made."""
+    yield "src,dst,conn\n"
+    yield from in_parts(analysis, _chunks)
+
+
+def _chunks(part: Iterable[Row]) -> Iterator[str]:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["src", "dst", "conn"])
-    for r in rows(analysis):
+    for r in part:
         w.writerow([r.src, r.dst, r.conns.to_text()])
         if out.tell() > 1 << 16:
             yield out.getvalue()
