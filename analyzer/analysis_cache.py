@@ -146,7 +146,7 @@ class Probe:
         of fields are found again from these on demand, as after a document-cache hit."""
         texts = dict(self.texts)
         spans: dict[str, list[tuple[Any, int, int]]] = {}
-        for path, chunks in locator._chunks.items():
+        for path, chunks in locator.documents():
             text, at, kept = texts.get(path), 0, []
             for chunk in chunks:
                 start = -1 if text is None else text.find(chunk.text, at)

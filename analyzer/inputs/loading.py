@@ -308,13 +308,30 @@ class Locator:
     """
 
     _nodes: dict[tuple[str, int], Any] = field(default_factory=dict)
-    _chunks: dict[str, list[Chunk]] = field(default_factory=dict)
+    # a file's documents, or its text until they are first asked for (remember_text)
+    _chunks: dict[str, list[Chunk] | str] = field(default_factory=dict)
     # objects that were not written as YAML (Terraform, HCL): field path -> line, given by
     # their reader
     _pinned: dict[tuple[str, int], Mapping[tuple, int]] = field(default_factory=dict)
 
     def remember(self, file: str, chunks: list[Chunk]) -> None:
         self._chunks[file] = chunks
+
+    def remember_text(self, file: str, text: str) -> None:
+        """Keep ``text`` as ``file``'s, cut into documents (:func:`split_documents`) only when
+        a line of it is first asked for: a file read ahead or from the cache may never be."""
+        self._chunks[file] = text
+
+    def documents(self) -> Iterator[tuple[str, list[Chunk]]]:
+        """Every kept file with its documents."""
+        for file in list(self._chunks):
+            yield file, self._documents(file)
+
+    def _documents(self, file: str) -> list[Chunk]:
+        kept = self._chunks.get(file)
+        if isinstance(kept, str):
+            kept = self._chunks[file] = split_documents(kept)
+        return kept or []
 
     def keep(self, file: str, doc: int, node: Any) -> None:
         self._nodes[(file, doc)] = node
@@ -365,14 +382,14 @@ class Locator:
 
     def numbered_lines(self, file: str) -> Iterator[tuple[int, str]]:
         """(1-based line number, text) of every kept line of ``file``."""
-        for chunk in self._chunks.get(file) or ():
+        for chunk in self._documents(file):
             for i, text in enumerate(chunk.text.splitlines()):
                 yield chunk.first_line + i, text
 
     def text_line(self, file: str, line: int) -> str | None:
         """The text of 1-based ``line`` of ``file`` as it was read (comments included), or None
         when that line was not kept (an unknown file, or a line outside every document)."""
-        for chunk in self._chunks.get(file) or ():
+        for chunk in self._documents(file):
             offset = line - chunk.first_line
             if offset >= 0:
                 lines = chunk.text.splitlines()
@@ -381,7 +398,7 @@ class Locator:
         return None
 
     def _chunk(self, file: str, doc: int) -> Chunk | None:
-        chunks = self._chunks.get(file) or []
+        chunks = self._documents(file)
         # chunk i has index i (split_documents numbers them in order)
         return chunks[doc] if 0 <= doc < len(chunks) and chunks[doc].index == doc else None
 
@@ -740,7 +757,7 @@ def _load_file(path: str, stdin_text: str | bytes | None, locator: Locator,
     key = keys[path] = text_key(path, text, limits, inputs)
     items = store.get(key)
     if items is not None:
-        locator.remember(path, split_documents(text))  # lines are found again on demand
+        locator.remember_text(path, text)  # lines are found again on demand
     else:
         items = list(_load_text(path, text, locator, inputs, limits))
         store.put(key, items)
@@ -774,10 +791,10 @@ class ParseCache:
             stored = self.disk.get(content) if content is not None and ahead is None else None
             if ahead is not None:
                 items = ahead[0]
-                own.remember(name, split_documents(text))
+                own.remember_text(name, text)
             elif stored is not None:  # read in an earlier run, perhaps under another name
                 items = [_renamed(item, stored[0], name) for item in stored[1]]
-                own.remember(name, split_documents(text))
+                own.remember_text(name, text)
             else:
                 items = list(_load_text(name, text, own, inputs, limits))
             if content is not None:
