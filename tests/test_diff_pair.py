@@ -62,8 +62,8 @@ def test_a_forked_process_that_fails_means_new_is_analysed_here(monkeypatch):
 
 def test_an_error_analysing_old_stops_the_forked_process(monkeypatch):
     stopped = []
-    real_stop = pair._Child.stop
-    monkeypatch.setattr(pair._Child, "stop", lambda self: stopped.append(self.pid) or real_stop(self))
+    real_stop = pair.Copy.stop
+    monkeypatch.setattr(pair.Copy, "stop", lambda self: stopped.append(self.pid) or real_stop(self))
     real = pair.analyze_loaded
     calls = []
 

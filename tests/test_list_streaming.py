@@ -72,7 +72,7 @@ def test_the_cut_falls_between_two_sources_near_the_middle(tmp_path, two_process
     analysis = analyze([str(tmp_path)], Options(jobs=2, cache=False))
     seen: list[list[str]] = []
     # the other process's part is written here too, so that both parts are seen
-    monkeypatch.setattr(two_processes._Child, "result", lambda self: None)
+    monkeypatch.setattr(two_processes.Copy, "result", lambda self, read: None)
     real = two_processes.rows
     two_processes.rows = lambda a, sources=None: seen.append(sources) or real(a, sources)
     try:
@@ -87,7 +87,7 @@ def test_the_cut_falls_between_two_sources_near_the_middle(tmp_path, two_process
 
 def test_a_second_process_that_fails_means_its_part_is_written_here(two_processes, monkeypatch):
     paths = [str(ROOT / "fixtures" / "demo")]
-    monkeypatch.setattr(two_processes._Child, "result", lambda self: None)
+    monkeypatch.setattr(two_processes.Copy, "result", lambda self, read: None)
     two = analyze(paths, Options(cache=False, jobs=2))
     assert render(two, "json") == render(analyze(paths, Options(cache=False)), "json")
 
@@ -95,3 +95,15 @@ def test_a_second_process_that_fails_means_its_part_is_written_here(two_processe
 def test_the_library_writes_in_one_process_unless_asked(two_processes, monkeypatch):
     monkeypatch.setattr(two_processes, "_render_elsewhere", lambda *a: pytest.fail("forked"))
     render(analyze([str(ROOT / "fixtures" / "demo")], Options(cache=False)), "json")
+
+
+def test_a_listing_left_unread_stops_the_process_writing_its_second_part(two_processes, monkeypatch):
+    from analyzer.writers import stream
+
+    stopped = []
+    real_stop = two_processes.Copy.stop
+    monkeypatch.setattr(two_processes.Copy, "stop", lambda self: stopped.append(1) or real_stop(self))
+    pieces = stream(analyze([str(ROOT / "fixtures" / "demo")], Options(cache=False, jobs=2)), "txt")
+    next(pieces)
+    pieces.close()  # a reader that went away (kreach list | head -1)
+    assert stopped == [1]

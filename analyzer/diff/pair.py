@@ -14,14 +14,11 @@ dies only means NEW is analysed here afterwards: the answer is the same either w
 
 from __future__ import annotations
 
-import os
-import signal
-import tempfile
-import threading
 from dataclasses import replace
 from typing import Any, Sequence
 
 from ..analysis import Analysis, Options, analyze_loaded, read_side
+from ..forking import Copy, in_copy
 from ..pickling import dump, load
 from .compute import Side
 
@@ -54,7 +51,7 @@ def analyze_pair(old_paths: Sequence[str], new_paths: Sequence[str], options: Op
         if child is not None:
             child.stop()
         raise
-    side = child.result() if child is not None else None
+    side = child.result(_side_of) if child is not None else None
     if side is None:
         return old, analyze_loaded(new_loaded, options, shared.validation)
     return old, replace(side, locator=new_loaded.locator)
@@ -66,57 +63,16 @@ def _second_process(jobs: int | None) -> bool:
     return processes(jobs) >= 2
 
 
-class _Child:
-    """A forked process analysing one side; :meth:`result` waits for what it sends back."""
-
-    def __init__(self, pid: int, fh: Any) -> None:
-        self.pid, self.fh = pid, fh
-
-    def stop(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
-        self.fh.close()
-
-    def result(self) -> Side | None:
-        try:
-            _, status = os.waitpid(self.pid, 0)
-            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-                return None
-            self.fh.seek(0)
-            side = load(self.fh)
-            return side if isinstance(side, Side) else None
-        except Exception:  # a copy that died half-way through writing: analyse NEW here
-            return None
-        finally:
-            self.fh.close()
-
-
-def _analyse_elsewhere(loaded: Any, options: Options, shared: Any, level: str) -> _Child | None:
+def _analyse_elsewhere(loaded: Any, options: Options, shared: Any, level: str) -> Copy | None:
     """Start analysing ``loaded`` in a forked copy of this process, which writes the
-    :class:`Side` of the analysis to an unnamed temporary file; None when no copy can be made
-    safely (no ``fork``, or another thread running: one holding a lock at fork time could leave
-    the copy stuck)."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return None
-    try:
-        fh = tempfile.TemporaryFile()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        fh.close()
-        return None
-    if pid:
-        return _Child(pid, fh)
-    code = 1
-    try:  # the copy: never returns, never writes to the standard streams
+    :class:`Side` of the analysis (without its locator) for :func:`_side_of` to read."""
+    def work(fh: Any) -> None:
         analysis = analyze_loaded(loaded, options, shared.validation)
         dump(replace(Side.of(analysis, level), locator=None), fh)
-        fh.flush()
-        code = 0
-    finally:
-        os._exit(code)
+
+    return in_copy(work)
+
+
+def _side_of(fh: Any) -> Side | None:
+    side = load(fh)
+    return side if isinstance(side, Side) else None

@@ -3,13 +3,11 @@ written by two processes at once (:func:`in_parts`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-import threading
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import IO, Callable, Iterable, Iterator, NamedTuple
 
 from ..analysis import Analysis
 from ..engine.compile import RuleRef
+from ..forking import Copy, in_copy
 from ..model.connset import ConnectionSet
 
 
@@ -54,8 +52,13 @@ def in_parts(analysis: Analysis, render: Callable[[Iterable[Row]], Iterator[str]
         cut += 1
     first, second = sources[:cut], sources[cut:]
     child = _render_elsewhere(lambda: render(rows(analysis, second)), sep)
-    yield from render(rows(analysis, first))
-    text = child.result() if child is not None else None
+    try:
+        yield from render(rows(analysis, first))
+    except BaseException:  # the caller stopped reading (or failed): the copy's part is not needed
+        if child is not None:
+            child.stop()
+        raise
+    text = child.result(_text) if child is not None else None
     if text is None:
         yield from render(rows(analysis, second))
     elif text:
@@ -65,46 +68,13 @@ def in_parts(analysis: Analysis, render: Callable[[Iterable[Row]], Iterator[str]
 def _may_fork(analysis: Analysis) -> bool:
     from ..inputs.parallel import processes
 
-    return hasattr(os, "fork") and processes(analysis.options.jobs) >= 2
+    return processes(analysis.options.jobs) >= 2
 
 
-class _Child:
-    def __init__(self, pid: int, fh) -> None:
-        self.pid, self.fh = pid, fh
-
-    def result(self) -> str | None:
-        try:
-            _, status = os.waitpid(self.pid, 0)
-            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-                return None
-            self.fh.seek(0)
-            return self.fh.read().decode("utf-8")
-        except Exception:  # a copy that died half-way: render its part here
-            return None
-        finally:
-            self.fh.close()
+def _render_elsewhere(pieces: Callable[[], Iterable[str]], sep: str) -> Copy | None:
+    """Render ``pieces()`` joined with ``sep`` in a forked copy of this process."""
+    return in_copy(lambda fh: fh.write(sep.join(pieces()).encode("utf-8")))
 
 
-def _render_elsewhere(pieces: Callable[[], Iterable[str]], sep: str) -> _Child | None:
-    """Render ``pieces()`` joined with ``sep`` in a forked copy of this process, into an unnamed
-    temporary file; None when no copy can be made safely (another thread running)."""
-    if threading.active_count() != 1:
-        return None
-    try:
-        fh = tempfile.TemporaryFile()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        fh.close()
-        return None
-    if pid:
-        return _Child(pid, fh)
-    code = 1
-    try:  # the copy: never returns, never writes to the standard streams
-        fh.write(sep.join(pieces()).encode("utf-8"))
-        fh.flush()
-        code = 0
-    finally:
-        os._exit(code)
+def _text(fh: IO[bytes]) -> str:
+    return fh.read().decode("utf-8")
