@@ -175,7 +175,7 @@ def analyze_loaded(loaded: LoadResult, options: Options = Options(), cache=None)
                                  schema=options.schema, cache=cache, keys=loaded.keys,
                                  namespace=options.namespace)
     model = build_cluster(checked.manifests, limits)
-    reach = evaluate(model.cluster)
+    reach = evaluate(model.cluster, jobs=options.jobs)
     engine_diags: tuple[Diagnostic, ...] = ()
     if model.cluster.admin_policies:
         from .engine.admin import admin_diagnostics

@@ -44,6 +44,8 @@ def analyze_pair(old_paths: Sequence[str], new_paths: Sequence[str], options: Op
     if parallel is None:
         parallel = (len(old_loaded.manifests) + len(new_loaded.manifests) >= MIN_OBJECTS
                     and _second_process(options.jobs))
+    if parallel:  # each side then has one core: neither shares its own work out again
+        options = replace(options, jobs=1)
     child = _analyse_elsewhere(new_loaded, options, shared, level) if parallel else None
     try:
         old = analyze_loaded(old_loaded, options, shared.validation)

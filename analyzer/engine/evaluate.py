@@ -471,26 +471,131 @@ class _Evaluator:
         return _ip_side(regions, EGRESS, self.ip_cache)
 
 
-def evaluate(cluster: Cluster, compiled: CompiledPolicies | None = None) -> Reachability:
+def evaluate(cluster: Cluster, compiled: CompiledPolicies | None = None, *,
+             jobs: int | None = 1) -> Reachability:
+    """What each pod class may send to each other and to and from addresses. ``jobs``: the
+    processes the evaluation may use (None: one per CPU, see :func:`evaluate_tables`)."""
     compiled = compiled if compiled is not None else compile_cluster(cluster)
     atoms = ip_partition(compiled)
     index = build_index(cluster, compiled, atoms)
     tables = build_tables(index, compiled, atoms)
-    return evaluate_tables(cluster, compiled, tables)
+    return evaluate_tables(cluster, compiled, tables, jobs=jobs)
 
 
-def evaluate_tables(cluster: Cluster, compiled: CompiledPolicies, tables: Tables) -> Reachability:
+# pod classes from which the evaluation is shared with a second process (when jobs allow one)
+PARALLEL_CLASSES = 4_000
+
+
+def evaluate_tables(cluster: Cluster, compiled: CompiledPolicies, tables: Tables, *,
+                    jobs: int | None = 1) -> Reachability:
+    """Evaluate every class from ``tables``. With ``jobs`` allowing a second process (None: one
+    per CPU) and many classes, a forked copy of this process evaluates the second half of the
+    classes while this one evaluates the first, and sends back what it found by rule number
+    (:func:`_write_part`); every map is filled in the order one process fills it, so the result
+    is the same either way (the second half is evaluated here if the copy fails)."""
     ev = _Evaluator(tables)
     n = len(tables.index.classes)
+    half = n
+    copy = None
+    if n >= PARALLEL_CLASSES and _second_process(jobs):
+        from ..forking import in_copy
+
+        half = n // 2
+        copy = in_copy(lambda fh: _write_part(ev, half, n, fh))
     class_edges: dict[tuple[int, int], Allowance] = {}
-    for d in range(n):
+    from_ip: dict[int, tuple[tuple[int, Allowance], ...]] = {}
+    to_ip: dict[int, tuple[tuple[int, Allowance], ...]] = {}
+    try:
+        _evaluate_part(ev, 0, half, class_edges, from_ip, to_ip)
+    except BaseException:
+        if copy is not None:
+            copy.stop()
+        raise
+    part = copy.result(_read_part) if copy is not None else None
+    if part is not None:
+        _fill_part(ev, part, class_edges, from_ip, to_ip)
+    else:
+        _evaluate_part(ev, half, n, class_edges, from_ip, to_ip)
+    return Reachability(cluster, compiled, tables.index, tables.atoms, class_edges, from_ip, to_ip,
+                        ev.iso_in, ev.iso_eg, tables)
+
+
+def _second_process(jobs: int | None) -> bool:
+    from ..inputs.parallel import processes
+
+    return processes(jobs) >= 2
+
+
+def _evaluate_part(ev: "_Evaluator", start: int, stop: int, class_edges: dict, from_ip: dict,
+                   to_ip: dict) -> None:
+    """Columns and address sides of the classes ``start``..``stop - 1``."""
+    for d in range(start, stop):
         for bits, allowance in ev.column(d):
             for s in iter_bits(bits):
                 class_edges[(s, d)] = allowance
-    from_ip = {c: ev.from_ip(c) for c in range(n)}
-    to_ip = {c: ev.to_ip(c) for c in range(n)}
-    return Reachability(cluster, compiled, tables.index, tables.atoms, class_edges, from_ip, to_ip,
-                        ev.iso_in, ev.iso_eg, tables)
+    for c in range(start, stop):
+        from_ip[c] = ev.from_ip(c)
+    for c in range(start, stop):
+        to_ip[c] = ev.to_ip(c)
+
+
+def _refs_of(ev: "_Evaluator") -> list[RuleRef]:
+    """Every rule reference an allowance can name, in an order both processes share."""
+    return [ev.default_in, ev.default_eg, *(info.rule.ref for info in ev.t.rules.values())]
+
+
+def _write_part(ev: "_Evaluator", start: int, stop: int, fh) -> None:
+    """(In the forked copy.) Evaluate classes ``start``..``stop - 1`` and write what was found:
+    each allowance once, naming its rules by their place in :func:`_refs_of` (the objects
+    themselves are this process's; the other has the same ones at the same places)."""
+    from ..pickling import dump
+
+    class_edges: dict[tuple[int, int], Allowance] = {}
+    from_ip: dict[int, tuple[tuple[int, Allowance], ...]] = {}
+    to_ip: dict[int, tuple[tuple[int, Allowance], ...]] = {}
+    _evaluate_part(ev, start, stop, class_edges, from_ip, to_ip)
+    place = {id(ref): i for i, ref in enumerate(_refs_of(ev))}
+    numbers: dict[int, int] = {}
+    allowances: list[tuple] = []
+
+    def number(a: Allowance) -> int:
+        at = numbers.get(id(a))
+        if at is None:
+            at = numbers[id(a)] = len(allowances)
+            # a reference not among the rules' own objects travels whole
+            allowances.append((a.conns, tuple(place.get(id(r), r) for r in a.egress),
+                               tuple(place.get(id(r), r) for r in a.ingress)))
+        return at
+
+    edges = [(s, d, number(a)) for (s, d), a in class_edges.items()]
+    sides = [tuple((bits, number(a)) for bits, a in side[c]) for side in (from_ip, to_ip)
+             for c in range(start, stop)]
+    dump((start, stop, allowances, edges, sides), fh)
+
+
+def _read_part(fh) -> tuple:
+    from ..pickling import load
+
+    return load(fh)
+
+
+def _fill_part(ev: "_Evaluator", part: tuple, class_edges: dict, from_ip: dict,
+               to_ip: dict) -> None:
+    """Add what :func:`_write_part` wrote to the maps, in its order."""
+    start, stop, allowances, edges, sides = part
+    refs = _refs_of(ev)
+
+    def ref(code: object) -> RuleRef:
+        return refs[code] if type(code) is int else code  # type: ignore[index, return-value]
+
+    made = [Allowance(conns, frozenset(map(ref, eg)), frozenset(map(ref, ing)))
+            for conns, eg, ing in allowances]
+    for s, d, a in edges:
+        class_edges[(s, d)] = made[a]
+    width = stop - start
+    for c in range(start, stop):
+        from_ip[c] = tuple((bits, made[a]) for bits, a in sides[c - start])
+        to_ip[c] = tuple((bits, made[a]) for bits, a in sides[width + c - start])
 
 
 def _combine(ins: list, egs: list) -> list[tuple[int, Allowance]]:
