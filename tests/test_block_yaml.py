@@ -512,3 +512,79 @@ def test_flow_sequences_and_quoted_keys_are_declined_when_pyyaml_rejects_them_an
 @given(flow_documents(), st.sampled_from([200, 1, 2, 3]))
 def test_flow_sequences_and_quoted_keys_agree_with_pyyaml_many_times(text, depth):
     check_soup(text, depth)
+
+
+# --- lines: where each entry is, as PyYAML's nodes say ----------------------------------------
+# Reports cite rules by line; the locator asks the block reader for a document's lines
+# (BlockReader.lines) and PyYAML's node tree only where the reader declines.
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*prefix, i))
+
+
+def check_lines(text: str) -> bool:
+    """Every entry's line from the reader is the one PyYAML's nodes give; True if it answered."""
+    from analyzer.inputs.loading import _child, _Loader
+
+    found = _BLOCK.lines(text, 200)
+    if found is None:
+        return False
+    assert same(found.value, _BLOCK.read(text, 200)[0])
+    root = yaml.compose(text, Loader=_Loader)
+    for path in _paths(found.value):
+        value, line, node, want = found.value, found.line, root, root.start_mark.line
+        for key in path:
+            value, line = found.child(value, key)
+            node, want = _child(node, key)
+        assert line == want, f"{text!r}: {path} on line {line}, PyYAML says {want}"
+    assert found.child(found.value, "no-such-key") is None and found.child(found.value, 10**6) is None
+    return True
+
+
+@pytest.mark.parametrize("text", ["-\n  a: 1\n  b: [x, y]\n- c\n", "a:\n-\n  b: 1\n", "a:\n  -\n    - x\n",
+                                  "# c\n---\n\nkind: X\nspec:\n  ingress:\n  - from:\n    - podSelector: {}\n"])
+def test_an_entry_whose_value_starts_on_the_next_line_is_on_the_line_pyyaml_gives(text):
+    assert check_lines(text)
+
+
+def test_a_null_sequence_entry_is_left_to_pyyaml_nodes():
+    assert _BLOCK.read("- \n- a\n", 200) is not None and _BLOCK.lines("- \n- a\n", 200) is None
+
+
+@pytest.mark.parametrize("text", READ_FAST)
+def test_every_entry_of_a_common_form_is_on_the_line_pyyaml_gives(text):
+    assert check_lines(text) or "- \n" in text or text.rstrip().endswith("-")
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees())
+def test_every_entry_of_a_random_tree_is_on_the_line_pyyaml_gives(text):
+    if pyyaml_reads(text)[0]:
+        check_lines(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data, dump_options)
+def test_every_entry_of_dumped_data_is_on_the_line_pyyaml_gives(value, options):
+    check_lines(_dumped(value, options))
+
+
+def test_every_entry_of_the_peer_cases_is_on_the_line_pyyaml_gives():
+    paths = sorted(CORPORA["peer-cases"].rglob("*.y*ml"))
+    if not paths:
+        pytest.skip("no peer cases here")
+    answered = 0
+    for path in paths:
+        for chunk in split_documents(path.read_text(encoding="utf-8", errors="replace")):
+            if chunk.text.strip() and not _only_comments(chunk.text):
+                try:
+                    answered += check_lines(chunk.text)
+                except AssertionError as e:
+                    raise AssertionError(f"{path}:{chunk.first_line}: {e}") from None
+    assert answered > 1000

@@ -77,7 +77,21 @@ class BlockReader:
         except _Unsupported:
             return None
 
-    def _read(self, text: str, max_depth: int) -> Any:
+    def lines(self, text: str, max_depth: int) -> "DocumentLines | None":
+        """The document with the line of each of its entries (:class:`DocumentLines`), or None
+        where :meth:`read` would give None: find its lines with PyYAML's nodes then."""
+        if _UNUSUAL.search(text) is not None:
+            return None
+        lines: dict[Any, int] = {}
+        try:
+            value = self._read(text, max_depth, lines)
+        except _Unsupported:
+            return None
+        return DocumentLines(value, lines)
+
+    def _read(self, text: str, max_depth: int, lines: dict | None = None) -> Any:
+        """The document's value; with ``lines``, also the 0-based line of each entry, keyed by
+        (id of its mapping or sequence, key or index), and of the document under None."""
         memo = self._lines
         if len(memo) > _MEMO_LIMIT:
             memo.clear()
@@ -86,7 +100,7 @@ class BlockReader:
         pending: tuple[Any, Any, int] | None = None
         scalar_column = -1  # a line ending in a scalar: a deeper line after it would continue it
         started = False
-        for line in text.split("\n"):
+        for number, line in enumerate(text.split("\n")):
             said = memo.get(line)
             if said is None:
                 said = memo[line] = self._line(line)
@@ -112,8 +126,14 @@ class BlockReader:
                     if len(stack) >= max_depth:
                         raise _Unsupported
                     stack.append(_Frame(column, nested, is_item))
+                    if lines is not None and type(owner) is list:
+                        lines[(id(owner), slot)] = number  # the entry starts where its value does
+                elif lines is not None and type(owner) is list:
+                    raise _Unsupported  # a null entry ("-" alone): PyYAML's nodes place it
             if not stack:
                 stack.append(_Frame(column, [] if is_item else {}, is_item))
+                if lines is not None:
+                    lines[None] = number
             else:
                 top = stack[-1]
                 while top.column > column:
@@ -133,6 +153,10 @@ class BlockReader:
                         raise _Unsupported  # an empty collection is a level of nesting too
                     target.append(None if kind == _BELOW else value if kind == _SCALAR
                                   else {} if kind == _EMPTY_MAP else list(value))
+                    if lines is not None:
+                        lines[(id(target), len(target) - 1)] = number
+                        if kind == _SEQ:
+                            lines.update(((id(target[-1]), i), number) for i in range(len(value)))
                     if kind == _BELOW:
                         pending = (target, len(target) - 1, column)
                     else:
@@ -140,12 +164,16 @@ class BlockReader:
                     continue
                 mapping: dict = {}
                 target.append(mapping)
+                if lines is not None:
+                    lines[(id(target), len(target) - 1)] = number
                 if len(stack) >= max_depth:
                     raise _Unsupported
                 stack.append(_Frame(inner, mapping, False))
                 target = mapping
             if key in target:
                 raise _Unsupported  # a duplicate key: PyYAML reports it
+            if lines is not None:
+                lines[(id(target), key)] = number
             if kind == _SCALAR:
                 target[key] = value
                 scalar_column = inner
@@ -157,6 +185,8 @@ class BlockReader:
                     raise _Unsupported  # an empty collection is a level of nesting too
                 target[key] = {} if kind == _EMPTY_MAP else list(value)
                 scalar_column = inner
+                if lines is not None and kind == _SEQ:
+                    lines.update(((id(target[key]), i), number) for i in range(len(value)))
         if not stack:
             raise _Unsupported  # nothing but comments and markers: PyYAML says what that is
         return stack[0].value
@@ -294,3 +324,27 @@ def _ends(rest: str, at: int) -> bool:
     """Whether nothing but blanks and a comment (after a blank) follow offset ``at``."""
     tail = rest[at:].lstrip(" ")
     return not tail or (tail[0] == "#" and rest[at] == " ")
+
+
+class DocumentLines:
+    """A document read by :meth:`BlockReader.lines`: its value, and the 0-based line of the
+    document and of each entry, as PyYAML's nodes give them (a mapping entry's line is its
+    key's, a sequence entry's is where its value starts)."""
+
+    __slots__ = ("value", "_lines")
+
+    def __init__(self, value: Any, lines: dict[Any, int]) -> None:
+        self.value, self._lines = value, lines
+
+    @property
+    def line(self) -> int:
+        return self._lines[None]
+
+    def child(self, value: Any, key: str | int) -> tuple[Any, int] | None:
+        """The entry ``key`` of ``value`` (a mapping or sequence of this document) and its
+        line; None when there is no such entry."""
+        if type(value) is dict and isinstance(key, str) and key in value:
+            return value[key], self._lines[(id(value), key)]
+        if type(value) is list and isinstance(key, int) and 0 <= key < len(value):
+            return value[key], self._lines[(id(value), key)]
+        return None

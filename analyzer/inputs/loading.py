@@ -22,7 +22,7 @@ import yaml
 from ..diagnostics import Diagnostic
 from ..messages import diagnostic
 from ..source import STDIN, SourceRef
-from .block_yaml import BlockReader
+from .block_yaml import BlockReader, DocumentLines
 from .kinds import KindClass, classify, did_you_mean
 from .limits import Limits, LimitExceeded
 from .options import InputOptions
@@ -367,6 +367,14 @@ class Locator:
         if node is None:
             return source.line
         chunk_line = self._chunk_first_line(source)
+        if isinstance(node, DocumentLines):  # read by the block reader
+            value, best = node.value, node.line
+            for key in (*source.path, *path):
+                found = node.child(value, key)
+                if found is None:
+                    break
+                value, best = found
+            return best + chunk_line
         best = node.start_mark.line
         for key in (*source.path, *path):
             found = _child(node, key)
@@ -407,10 +415,14 @@ class Locator:
         return chunk.first_line if chunk else 1
 
     def _document_node(self, source: SourceRef) -> Any:
+        """The document's lines: the block reader's where it reads the document (several
+        times faster), else PyYAML's node tree."""
         key = (source.file, source.doc)
         if key not in self._nodes:
             chunk = self._chunk(source.file, source.doc)
-            self._nodes[key] = None if chunk is None else yaml.compose(chunk.text, Loader=_Loader)
+            self._nodes[key] = None if chunk is None else (
+                _BLOCK.lines(chunk.text, Limits().max_depth)
+                or yaml.compose(chunk.text, Loader=_Loader))
         return self._nodes[key]
 
 
