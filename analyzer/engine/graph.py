@@ -71,16 +71,26 @@ class ConnectivityView:
             return (2, 0, 0, node)
         return (1, 0, 0, node)
 
-    def sorted_edges(self, sources: "list[str] | None" = None) -> Iterator[tuple[str, str, Allowance]]:
-        """Every connection in report order (by source, then destination); only those of
-        ``sources`` (a run of :meth:`sources` in its order) when given."""
-        if sources is None and "edges" in self.__dict__:  # already expanded: sort what is there
+    def sorted_edges(self) -> Iterator[tuple[str, str, Allowance]]:
+        """Every connection in report order (by source, then destination)."""
+        if "edges" in self.__dict__:  # already expanded: sort what is there
             for (src, dst), a in sorted(self.edges.items(),
                                         key=lambda e: (self.order(e[0][0]), self.order(e[0][1]))):
                 yield src, dst, a
             return
-        rank, classes_of, out_of, extra_of = self._outgoing
-        for src in self.sources() if sources is None else sources:
+        rank = {node: self.order(node) for node in self.nodes}  # once per node, not per pair
+        classes_of: dict[str, list[int]] = {}
+        for c, names in enumerate(self.members):
+            for n in names:
+                classes_of.setdefault(n, []).append(c)
+        out_of: dict[int, list[tuple[int, Allowance]]] = {}
+        for (s, d), a in self.class_edges.items():
+            out_of.setdefault(s, []).append((d, a))
+        extra_of: dict[str, list[tuple[str, Allowance]]] = {}
+        for (src, dst), a in self.extra.items():
+            extra_of.setdefault(src, []).append((dst, a))
+        sources = set(extra_of) | {n for c in out_of for n in self.members[c]}
+        for src in sorted(sources, key=rank.__getitem__):
             row: dict[str, Allowance] = {}
             for c in classes_of.get(src, ()):
                 for d, a in out_of.get(c, ()):
@@ -93,37 +103,6 @@ class ConnectivityView:
                 row[dst] = a if prev is None else prev | a
             for dst in sorted(row, key=rank.__getitem__):
                 yield src, dst, row[dst]
-
-    def sources(self) -> list[str]:
-        """Every endpoint with a connection out of it, in report order."""
-        rank, classes_of, out_of, extra_of = self._outgoing
-        found = set(extra_of) | {n for c in out_of for n in self.members[c]}
-        return sorted(found, key=rank.__getitem__)
-
-    def rows_from(self, sources: list[str]) -> list[int]:
-        """About how many connections each of ``sources`` has (an upper bound: its classes'
-        destinations), to cut a listing into parts of about equal length."""
-        rank, classes_of, out_of, extra_of = self._outgoing
-        width = {c: sum(len(self.members[d]) for d, _ in dests) for c, dests in out_of.items()}
-        return [sum(width.get(c, 0) for c in classes_of.get(src, ())) + len(extra_of.get(src, ()))
-                for src in sources]
-
-    @cached_property
-    def _outgoing(self) -> tuple[dict, dict, dict, dict]:
-        """Report rank of every node, the classes of each endpoint, the class edges out of each
-        class and the other edges out of each endpoint."""
-        rank = {node: self.order(node) for node in self.nodes}  # once per node, not per pair
-        classes_of: dict[str, list[int]] = {}
-        for c, names in enumerate(self.members):
-            for n in names:
-                classes_of.setdefault(n, []).append(c)
-        out_of: dict[int, list[tuple[int, Allowance]]] = {}
-        for (s, d), a in self.class_edges.items():
-            out_of.setdefault(s, []).append((d, a))
-        extra_of: dict[str, list[tuple[str, Allowance]]] = {}
-        for (src, dst), a in self.extra.items():
-            extra_of.setdefault(src, []).append((dst, a))
-        return rank, classes_of, out_of, extra_of
 
 
 def build_view(reach: Reachability, level: Level = "workload") -> ConnectivityView:

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from ..analysis import Analysis
-from .rows import Row, in_parts
+from .rows import rows
 
 
 def lines(analysis: Analysis) -> Iterator[str]:
     """The output row by row, so that a huge listing is written as it is made."""
-    yield "src,dst,conn\n"
-    yield from in_parts(analysis, _chunks)
-
-
-def _chunks(part: Iterable[Row]) -> Iterator[str]:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    for r in part:
+    w.writerow(["src", "dst", "conn"])
+    for r in rows(analysis):
         w.writerow([r.src, r.dst, r.conns.to_text()])
         if out.tell() > 1 << 16:
             yield out.getvalue()

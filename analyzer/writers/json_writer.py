@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from ..analysis import Analysis
 from ..engine.compile import RuleRef
-from .rows import Row, in_parts, rows
+from .rows import rows
 
 SCHEMA = "kreach.connectivity/v1"
 
@@ -92,13 +92,13 @@ def lines(analysis: Analysis) -> Iterator[str]:
     yield from block((f"{dumps(k)}: {dumps(endpoint(v))}" for k, v in sorted(nodes.items())),
                      "{", "}")
     yield ',\n "connections": '
-    yield from block(in_parts(analysis, lambda part: _connection_lines(part, refs), ",\n  "), "[", "]")
+    yield from block(_connection_lines(analysis, refs), "[", "]")
     yield ',\n "diagnostics": '
     yield from block((dumps(d.to_dict()) for d in analysis.diagnostics), "[", "]")
     yield "\n}\n"
 
 
-def _connection_lines(part: Iterable[Row], refs) -> Iterator[str]:
+def _connection_lines(analysis: Analysis, refs) -> Iterator[str]:
     """Each connection as ``json.dumps`` of its object would write it. A class-level allowance
     stands for many pairs, and every source and destination name recurs, so what follows
     ``"dst"`` is encoded once per allowance and each name once (a third of ``list``'s writing
@@ -106,7 +106,7 @@ def _connection_lines(part: Iterable[Row], refs) -> Iterator[str]:
     dumps = json.dumps
     names: dict[str, str] = {}
     tails: dict[tuple, str] = {}
-    for r in part:
+    for r in rows(analysis):
         key = (r.conns, r.egress, r.ingress)
         tail = tails.get(key)
         if tail is None:
