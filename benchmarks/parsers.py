@@ -9,6 +9,10 @@ Times, in one process, each over every ``*.yaml`` file of DIR read into memory f
   (strings only: no YAML 1.1 scalar typing, no source lines, so a lower bound for a real reader);
 * ``pyyaml compose``: libyaml's composer (``yaml.compose_all``, CSafeLoader): nodes with marks;
 * ``pyyaml load``: libyaml's full safe load (``yaml.load_all``, CSafeLoader): typed values, no lines;
+* ``kreach PyYAML path``: each document composed with libyaml and built into typed values as
+  kreach does when its own reader declines (``compose_safely`` + ``construct``);
+* ``kreach block reader``: each document read by ``analyzer.inputs.block_yaml`` (typed values;
+  lines found again when asked), PyYAML for any document it declines (counted);
 * ``kreach load_paths``: ``analyzer.inputs.loading.load_paths([DIR])``, what kreach does to read
   (documents, typed values and the line of every field), no cache.
 
@@ -109,6 +113,18 @@ def main(argv: list[str] | None = None) -> int:
                  best(lambda: [list(yaml.compose_all(t, Loader=loader)) for t in texts], a.repeat)))
     rows.append(("pyyaml load_all (CSafeLoader: typed values, no lines)",
                  best(lambda: [list(yaml.load_all(t, Loader=loader)) for t in texts], a.repeat)))
+    from analyzer.inputs.limits import Limits
+    from analyzer.inputs.loading import _BLOCK, _only_comments, compose_safely, construct, split_documents
+
+    limits = Limits()
+    documents = [c.text for t in texts for c in split_documents(t.decode("utf-8"))
+                 if c.text.strip() and not _only_comments(c.text)]
+    declined = sum(_BLOCK.read(d, limits.max_depth) is None for d in documents)
+    rows.append(("kreach PyYAML path (compose_safely + construct, per document)",
+                 best(lambda: [construct(compose_safely(d, limits), limits) for d in documents], a.repeat)))
+    rows.append((f"kreach block reader (per document; {declined} of {len(documents)} left to PyYAML)",
+                 best(lambda: [_BLOCK.read(d, limits.max_depth) or construct(compose_safely(d, limits), limits)
+                               for d in documents], a.repeat)))
     rows.append(("kreach load_paths (documents, typed values, lines)",
                  best(lambda: load_paths([str(a.dir)]), a.repeat)))
     print(f"{len(files)} files, {sum(map(len, texts)) / 1e6:.1f} MB, best of {a.repeat}")
