@@ -17,6 +17,7 @@ manifest forms are read fast (otherwise the reader would be correct and useless)
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,9 @@ from analyzer.inputs.loading import (_BLOCK, DuplicateKey, _only_comments, compo
                                      construct, split_documents)
 
 _REJECTED = (yaml.YAMLError, DuplicateKey, LimitExceeded)
+# examples of each slow property: bounded for CI (the whole suite runs there); the long profile
+# (KREACH_HYPOTHESIS_PROFILE=long, as in test_query_agreement.py) runs 20,000-30,000
+MANY = 30_000 if os.environ.get("KREACH_HYPOTHESIS_PROFILE") == "long" else 1_500
 
 
 def pyyaml_reads(text: str, max_depth: int = 200) -> tuple[bool, object]:
@@ -335,7 +339,7 @@ def test_data_dumped_in_block_style_is_read_exactly_as_pyyaml_reads_it(value, op
 
 
 @pytest.mark.slow
-@settings(max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=MANY * 2 // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data, dump_options)
 def test_data_dumped_in_block_style_is_read_exactly_as_pyyaml_reads_it_many_times(value, options):
     check_agrees(_dumped(value, options))
@@ -422,14 +426,14 @@ def test_random_block_trees_are_declined_when_pyyaml_rejects_them_and_read_exact
 
 
 @pytest.mark.slow
-@settings(max_examples=30_000, deadline=None)
+@settings(max_examples=MANY, deadline=None)
 @given(soups)
 def test_documents_of_random_lines_agree_with_pyyaml_many_times(text):
     check_soup(text)
 
 
 @pytest.mark.slow
-@settings(max_examples=30_000, deadline=None)
+@settings(max_examples=MANY, deadline=None)
 @given(trees(), st.integers(1, 6))
 def test_random_block_trees_agree_with_pyyaml_many_times(text, depth):
     check_soup(text)
@@ -508,7 +512,7 @@ def test_flow_sequences_and_quoted_keys_are_declined_when_pyyaml_rejects_them_an
 
 
 @pytest.mark.slow
-@settings(max_examples=30_000, deadline=None)
+@settings(max_examples=MANY, deadline=None)
 @given(flow_documents(), st.sampled_from([200, 1, 2, 3]))
 def test_flow_sequences_and_quoted_keys_agree_with_pyyaml_many_times(text, depth):
     check_soup(text, depth)
