@@ -592,3 +592,12 @@ def test_every_entry_of_the_peer_cases_is_on_the_line_pyyaml_gives():
                 except AssertionError as e:
                     raise AssertionError(f"{path}:{chunk.first_line}: {e}") from None
     assert answered > 1000
+
+
+def test_long_lines_are_read_but_not_remembered():
+    from analyzer.inputs import block_yaml
+
+    value = "x" * (block_yaml._MEMO_LINE + 1)
+    text = f"a: {value}\nb: short\n"
+    assert _BLOCK.read(text, 200)[0] == {"a": value, "b": "short"}
+    assert f"a: {value}" not in _BLOCK._lines and "b: short" in _BLOCK._lines

@@ -52,7 +52,8 @@ class _Frame:
 _SKIP, _MARKER = 0, 1
 # the value: a scalar, on the lines below, {}, a one-line flow sequence (its items as a tuple)
 _SCALAR, _BELOW, _EMPTY_MAP, _SEQ = 0, 1, 2, 3
-_MEMO_LIMIT = 100_000
+_MEMO_LIMIT = 100_000  # lines remembered (then forgotten all at once)
+_MEMO_LINE = 200  # longer lines are not remembered: they rarely repeat, and would keep a huge file alive
 
 
 class BlockReader:
@@ -103,7 +104,9 @@ class BlockReader:
         for number, line in enumerate(text.split("\n")):
             said = memo.get(line)
             if said is None:
-                said = memo[line] = self._line(line)
+                said = self._line(line)
+                if len(line) <= _MEMO_LINE:
+                    memo[line] = said
             if said is _SKIP:
                 continue
             if said is _MARKER:
