@@ -38,13 +38,13 @@ def test_a_policy_in_a_namespace_without_pods_says_where_matching_pods_are():
     text = PODS + """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: web, namespace: YOUR_NAMESPACE}
+metadata: {name: web, namespace: my-namespace}
 spec: {podSelector: {matchLabels: {app: web}}}
 """
     (f,) = _findings(text, "KRL201")
-    assert f.message.endswith("(namespace YOUR_NAMESPACE has no pods in the input; matching pods "
+    assert f.message.endswith("(namespace my-namespace has no pods in the input; matching pods "
                               "are in default)")
-    assert f.hypothetical is not None and f.hypothetical.namespace == "YOUR_NAMESPACE"
+    assert f.hypothetical is not None and f.hypothetical.namespace == "my-namespace"
 
 
 def test_dns_through_a_peer_outside_the_input_counts():

@@ -316,6 +316,33 @@ SEMANTIC_CASES = [
         kind: Namespace
         metadata: {labels: {a: b}}  # <-
         """, "KR101"),
+    # the API server validates an object's namespace as a Namespace's name: an RFC 1123 label
+    ("a placeholder left in as the namespace", """\
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata:
+          name: np
+          namespace: YOUR_NAMESPACE  # <-
+        spec: {podSelector: {}}
+        """, "KR119"),
+    ("a namespace named with capitals and an underscore", """\
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: Team_A  # <-
+        """, "KR119"),
+    ("a namespace name of 64 characters", f"""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: d
+          namespace: {"n" * 64}  # <-
+        spec:
+          selector: {{matchLabels: {{app: d}}}}
+          template:
+            metadata: {{labels: {{app: d}}}}
+            spec: {{containers: [{{name: c, image: x}}]}}
+        """, "KR119"),
 ]
 
 

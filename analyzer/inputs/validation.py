@@ -365,6 +365,16 @@ class Problem:
 
 # \Z, not $: "$" also matches before a trailing newline, which would let "app\n" pass as a key
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_NOT_A_LABEL = ("not a valid namespace name: a lowercase RFC 1123 label of at most 63 characters "
+                "(lower case letters, digits and '-', starting and ending with a letter or digit)")
+
+
+def _is_namespace_name(name: str) -> bool:
+    """A namespace name is an RFC 1123 label (Kubernetes' ValidateNamespaceName)."""
+    return len(name) <= 63 and _DNS_LABEL.match(name) is not None
+
+
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _IANA_SVC_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
 
@@ -548,7 +558,11 @@ class _Checker:
         name = self.get(meta, "name", p, str, required=True)
         if name == "":
             self.add("KR101", p + ("name",), detail="name is empty")
-        self.get(meta, "namespace", p, str)
+        namespace = self.get(meta, "namespace", p, str)
+        if namespace and not _is_namespace_name(namespace):
+            # the API server validates it as it validates a Namespace's name: such an object is
+            # rejected (a placeholder left in, like YOUR_NAMESPACE, is the usual cause)
+            self.add("KR119", p + ("namespace",), detail=f"{namespace!r} is {_NOT_A_LABEL}")
         self.labels(meta, "labels", p)
         for ref, rp in self.items(meta, "ownerReferences", p):
             self.get(ref, "kind", rp, str)
@@ -691,6 +705,8 @@ def check_semantics(m: Manifest) -> tuple[list[Problem], bool]:
         c.add("KR101", (), detail="expected object")
         return c.problems, False
     c.metadata(body)
+    if m.kind == "Namespace" and m.api_version == "v1" and m.name and not _is_namespace_name(m.name):
+        c.add("KR119", ("metadata", "name"), detail=f"{m.name!r} is {_NOT_A_LABEL}")
     if m.kind == "NetworkPolicy":
         c.network_policy(body)
     elif m.kind == "Pod":
