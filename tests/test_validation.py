@@ -639,3 +639,38 @@ def test_predicate_agrees_with_jsonschema_on_the_test_manifests(tmp_path):
                 assert (validator.issues(m) == ()) == _jsonschema_valid(validator, m), text
                 checked += 1
     assert checked > 40
+
+
+ADMIN_POLICY = """\
+    apiVersion: policy.networking.k8s.io/v1alpha1
+    kind: AdminNetworkPolicy
+    metadata: {name: guard%s}
+    spec:
+      priority: 10
+      subject: {namespaces: {}}
+      ingress:
+      - name: deny-all
+        action: Deny
+        from: [{namespaces: {}}]
+    """
+
+
+def test_a_namespace_written_on_a_cluster_scoped_object_is_ignored_as_the_api_server_ignores_it(tmp_path):
+    # rest.BeforeCreate clears it before validation: not a reason to skip the policy
+    result = validate(tmp_path, ADMIN_POLICY % ", namespace: Not_A_Label")
+    assert len(result.manifests) == 1 and not result.diagnostics
+
+
+def test_kubectl_style_n_leaves_cluster_scoped_objects_out_of_the_namespace(tmp_path):
+    from analyzer.inputs.loading import with_namespace
+
+    (tmp_path / "m.yaml").write_text(textwrap.dedent(ADMIN_POLICY % "") + "---\n" + textwrap.dedent("""\
+        apiVersion: v1
+        kind: Service
+        metadata: {name: s}
+        spec: {selector: {app: a}, ports: [{port: 80}]}
+        """))
+    loaded = load_paths([str(tmp_path / "m.yaml")])
+    anp, svc = with_namespace(loaded.manifests, "team-a")
+    assert anp.namespace is None and "namespace" not in anp.body["metadata"]
+    assert svc.namespace == "team-a" and svc.body["metadata"]["namespace"] == "team-a"

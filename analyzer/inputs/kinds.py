@@ -51,6 +51,10 @@ MODELLED: dict[str, frozenset[str]] = {
 # modelled custom resources: no bundled schema validates them
 CRD_KINDS = frozenset({"Route", "HTTPRoute", "GRPCRoute", "Gateway"})
 MODELLED_KINDS = frozenset(MODELLED)
+# modelled kinds that live outside namespaces: the API server clears a namespace written on them
+# (rest.BeforeCreate), and `kubectl apply -n` does not put them in one
+CLUSTER_SCOPED_KINDS = frozenset({"Namespace", "Node", "AdminNetworkPolicy",
+                                  "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"})
 
 # (API group, kind) of policies that change reachability but are not modelled
 REACHABILITY_KINDS: frozenset[tuple[str, str]] = frozenset({

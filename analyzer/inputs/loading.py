@@ -23,7 +23,7 @@ from ..diagnostics import Diagnostic
 from ..messages import diagnostic
 from ..source import STDIN, SourceRef
 from .block_yaml import BlockReader, DocumentLines
-from .kinds import KindClass, classify, did_you_mean
+from .kinds import CLUSTER_SCOPED_KINDS, KindClass, classify, did_you_mean
 from .limits import Limits, LimitExceeded
 from .options import InputOptions
 
@@ -1197,10 +1197,10 @@ def _short(e: BaseException) -> str:
 
 def with_namespace(manifests: Sequence[Manifest], namespace: str) -> tuple[Manifest, ...]:
     """Put namespaced objects that name no namespace into ``namespace``, as ``kubectl apply -n``
-    does (a Namespace object is cluster-scoped and keeps none)."""
+    does (a Namespace, a Node or an admin policy is cluster-scoped and keeps none)."""
     out = []
     for m in manifests:
-        if m.namespace is None and m.kind != "Namespace":
+        if m.namespace is None and m.kind not in CLUSTER_SCOPED_KINDS:
             meta = m.body.get("metadata")
             meta = {**meta, "namespace": namespace} if isinstance(meta, dict) else {"namespace": namespace}
             m = Manifest(m.api_version, m.kind, m.name, namespace, {**m.body, "metadata": meta}, m.source)

@@ -34,7 +34,7 @@ from .loading import Locator, Manifest
 from ..messages import diagnostic
 from ..source import SourceRef
 from .admin_validation import ADMIN_KINDS, API_VERSIONS, check_admin, check_node
-from .kinds import CRD_KINDS
+from .kinds import CLUSTER_SCOPED_KINDS, CRD_KINDS
 
 __all__ = ["ValidationResult", "SchemaValidator", "UnsupportedVersionError", "validate_manifests",
            "INTERPRETED"]
@@ -550,7 +550,7 @@ class _Checker:
         return value
 
     # -- metadata and kinds ----------------------------------------------------------------
-    def metadata(self, body: Mapping) -> None:
+    def metadata(self, body: Mapping, namespaced: bool = True) -> None:
         meta = self.get(body, "metadata", (), dict, required=True)
         if meta is None:
             return
@@ -559,7 +559,7 @@ class _Checker:
         if name == "":
             self.add("KR101", p + ("name",), detail="name is empty")
         namespace = self.get(meta, "namespace", p, str)
-        if namespace and not _is_namespace_name(namespace):
+        if namespace and namespaced and not _is_namespace_name(namespace):
             # the API server validates it as it validates a Namespace's name: such an object is
             # rejected (a placeholder left in, like YOUR_NAMESPACE, is the usual cause)
             self.add("KR119", p + ("namespace",), detail=f"{namespace!r} is {_NOT_A_LABEL}")
@@ -704,7 +704,7 @@ def check_semantics(m: Manifest) -> tuple[list[Problem], bool]:
     if not isinstance(body, Mapping):
         c.add("KR101", (), detail="expected object")
         return c.problems, False
-    c.metadata(body)
+    c.metadata(body, m.kind not in CLUSTER_SCOPED_KINDS)
     if m.kind == "Namespace" and m.api_version == "v1" and m.name and not _is_namespace_name(m.name):
         c.add("KR119", ("metadata", "name"), detail=f"{m.name!r} is {_NOT_A_LABEL}")
     if m.kind == "NetworkPolicy":
@@ -792,7 +792,7 @@ def validate_manifests(manifests: Sequence[Manifest], locator: Locator, *,
                 continue
             if status == _REPLACED:
                 m = dataclasses.replace(m, body=body)
-            cluster_scoped = m.kind in ("Namespace", "Node") or m.kind in ADMIN_KINDS
+            cluster_scoped = m.kind in CLUSTER_SCOPED_KINDS
             dup = (m.kind, "" if cluster_scoped else (m.namespace or "default"), m.name)
             if dup in first_seen:  # located only now: finding a field's line re-reads the file
                 first = first_seen[dup]
