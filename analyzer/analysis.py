@@ -38,8 +38,25 @@ class Options:
     jobs: int | None = 1
 
 
+class Outcome:
+    """What a command checks of what it read (an analysis, or one side of a diff): its
+    ``diagnostics`` and the number of usable ``objects``."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    objects: int
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.diagnostics)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing usable was read: there is nothing to analyse."""
+        return self.objects == 0
+
+
 @dataclass(frozen=True)
-class Analysis:
+class Analysis(Outcome):
     cluster: Cluster
     reachability: Reachability
     diagnostics: tuple[Diagnostic, ...]
@@ -65,14 +82,6 @@ class Analysis:
 
         return to_networkx(self.view)
 
-    @property
-    def has_errors(self) -> bool:
-        return has_errors(self.diagnostics)
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing usable was read: there is nothing to analyse."""
-        return self.objects == 0
 
 
 def analyze(paths: Sequence[str], options: Options = Options(), *,

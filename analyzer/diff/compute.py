@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from ..analysis import Analysis
-from ..diagnostics import Diagnostic, has_errors
+from ..analysis import Analysis, Outcome
+from ..diagnostics import Diagnostic
 from ..engine.compile import RuleRef
 from ..engine.evaluate import Allowance
 from ..engine.graph import ConnectivityView, build_view
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Side:
+class Side(Outcome):
     """What a diff reads of one analysis, at one level: its endpoints and connections, the
     content of each rule (to tell a rule edited from one unchanged), its diagnostics and usable
     objects, and the locator that gives its rules' lines. Plain data, so that one side can be
@@ -58,13 +58,6 @@ class Side:
         return cls(level, view.nodes, view.edges, content, analysis.diagnostics, analysis.objects,
                    analysis.locator)
 
-    @property
-    def has_errors(self) -> bool:
-        return has_errors(self.diagnostics)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.objects == 0
 
 
 def diff(old: Analysis | Side, new: Analysis | Side, *, level: str | None = None,
