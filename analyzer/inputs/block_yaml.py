@@ -214,13 +214,12 @@ class BlockReader:
             if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                 raise _Unsupported  # "- - x"
         quoted = rest[0] == '"' or rest[0] == "'"
-        if quoted:  # a quoted key is text as written: no escapes, no '' (those are left to PyYAML)
-            end = rest.find(rest[0], 1) + 1
-            found = end > 0 and not (rest[0] == '"' and "\\" in rest[1:end - 1])
+        if quoted:  # a quoted key is text as written
+            end = _quoted(rest, 0)[1]
         else:
             match = _KEY.match(rest)
-            found, end = match is not None, match.end() if match is not None else 0
-        if not found or rest[end:end + 1] != ":" or (len(rest) > end + 1 and rest[end + 1] != " "):
+            end = match.end() if match is not None else 0
+        if not end or rest[end:end + 1] != ":" or (len(rest) > end + 1 and rest[end + 1] != " "):
             if not is_item:
                 raise _Unsupported
             kind, value = self._value(rest)
@@ -241,14 +240,8 @@ class BlockReader:
         first = rest[0]
         if first in _INDICATORS:
             if first == "'" or first == '"':
-                close = rest.find(first, 1)
-                if close < 0:
-                    raise _Unsupported  # a quoted scalar going on over lines
-                value = rest[1:close]
-                if first == '"' and "\\" in value:
-                    raise _Unsupported  # escapes
-                tail = rest[close + 1:].lstrip(" ")
-                if tail and (tail[0] != "#" or rest[close + 1] != " "):
+                value, end = _quoted(rest, 0)
+                if not _ends(rest, end):
                     raise _Unsupported  # '' (an escaped quote), or text after the closing quote
                 return _SCALAR, value
             if first == "{":
@@ -283,14 +276,8 @@ class BlockReader:
                 at += 1
                 break
             if first == '"' or first == "'":
-                close = rest.find(first, at + 1)
-                if close < 0:
-                    raise _Unsupported
-                item = rest[at + 1:close]
-                if first == '"' and "\\" in item:
-                    raise _Unsupported  # escapes
+                item, at = _quoted(rest, at)
                 items.append(item)
-                at = close + 1
             else:
                 plain = _KEY.match(rest, at)
                 if plain is None:
@@ -321,6 +308,21 @@ class BlockReader:
         if tag == _BOOL:
             return self._bools[value.lower()]
         raise _Unsupported  # other numbers, merge keys, ...
+
+
+def _quoted(rest: str, at: int) -> tuple[str, int]:
+    """The text of the quoted scalar starting at ``at`` (its quote) and the offset after its
+    closing quote, for one without escapes closed on this line (else :class:`_Unsupported`:
+    PyYAML reads it). A ``''`` inside a single-quoted one ends it here, so the text after it
+    is what callers refuse."""
+    quote = rest[at]
+    close = rest.find(quote, at + 1)
+    if close < 0:
+        raise _Unsupported  # a quoted scalar going on over lines
+    text = rest[at + 1:close]
+    if quote == '"' and "\\" in text:
+        raise _Unsupported  # escapes
+    return text, close + 1
 
 
 def _ends(rest: str, at: int) -> bool:
