@@ -365,6 +365,7 @@ class Problem:
 
 # \Z, not $: "$" also matches before a trailing newline, which would let "app\n" pass as a key
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+# an RFC 1123 label's characters (namespace names; port names add their own rules)
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _NOT_A_LABEL = ("not a valid namespace name: a lowercase RFC 1123 label of at most 63 characters "
                 "(lower case letters, digits and '-', starting and ending with a letter or digit)")
@@ -376,7 +377,6 @@ def _is_namespace_name(name: str) -> bool:
 
 
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
-_IANA_SVC_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
 
 
 def label_key_error(key: Any) -> str | None:
@@ -401,7 +401,7 @@ def label_value_error(value: str) -> str | None:
 def port_name_error(name: str) -> str | None:
     """IANA_SVC_NAME: at most 15 lowercase alphanumerics or '-', at least one letter, no '-' at
     either end and no '--'."""
-    if (not name or len(name) > 15 or not _IANA_SVC_NAME.match(name) or "--" in name
+    if (not name or len(name) > 15 or not _DNS_LABEL.match(name) or "--" in name
             or not any(c.isalpha() for c in name)):
         return repr(name)
     return None
