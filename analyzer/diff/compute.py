@@ -66,9 +66,8 @@ def diff(old: Analysis | Side, new: Analysis | Side, *, level: str | None = None
     analyses, or what a diff reads of them: :class:`Side`), at ``level`` (default: the level
     ``new`` was analysed at)."""
     level = level or (new.level if isinstance(new, Side) else new.options.level)
-    old_side, new_side = _side(old, level), _side(new, level)
-    ov, nv = old_side, new_side
-    sides = (_Side(old_side), _Side(new_side))
+    ov, nv = _side(old, level), _side(new, level)
+    sides = (_Side(ov), _Side(nv))
     endpoints: dict[str, dict[str, Any]] = {}
     internal_old = {k for k, d in ov.nodes.items() if d["type"] != "external"}
     internal_new = {k for k, d in nv.nodes.items() if d["type"] != "external"}
@@ -118,7 +117,7 @@ def diff(old: Analysis | Side, new: Analysis | Side, *, level: str | None = None
     for e in appeared | vanished:
         endpoints.setdefault(e, dict(nv.nodes.get(e) or ov.nodes[e]))
     return Diff(level, endpoints, tuple(changes), tuple(sorted(appeared)), tuple(sorted(vanished)),
-                old_label, new_label, old_side.diagnostics + new_side.diagnostics)
+                old_label, new_label, ov.diagnostics + nv.diagnostics)
 
 
 def _side(x: Analysis | Side, level: str) -> Side:
